@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from communications.models import CommunicationEvent, Conversation, Customer, Message, VoiceCallDetail
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "phone", "email", "is_new_client", "sms_opted_out", "created_at"]
+    list_filter = ["is_new_client", "sms_opted_out"]
+    search_fields = ["name", "phone", "email"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["position", "sent_at", "author", "direction", "content"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = CommunicationEvent
+    fields = ["at", "type", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class VoiceCallDetailInline(admin.StackedInline):
+    model = VoiceCallDetail
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    # Transcripts are records: readable here, changed only by the assistant and the scorer.
+    list_display = ["started_at", "channel", "customer", "status", "outcome", "satisfaction_score", "escalated"]
+    list_filter = ["channel", "status", "outcome", "sentiment", "escalated"]
+    search_fields = ["customer__name", "customer__phone", "customer__email", "summary"]
+    date_hierarchy = "started_at"
+    raw_id_fields = ["customer"]
+    list_select_related = ["customer"]
+    inlines = [VoiceCallDetailInline, MessageInline, EventInline]

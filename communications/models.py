@@ -1,0 +1,267 @@
+"""Customers and every conversation with them, on every channel, word for word."""
+
+import uuid
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from communications.phones import normalise_phone
+
+
+class Channel(models.TextChoices):
+    VOICE = "voice", "Voice call"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class Outcome(models.TextChoices):
+    # The vocabulary shared with the scorer and the metrics (ARCHITECTURE.md, Contracts).
+    BOOKED = "booked", "Booked"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    CANCELLED = "cancelled", "Cancelled"
+    INFO_ONLY = "info_only", "Information only"
+    ESCALATED = "escalated", "Escalated to staff"
+    ABANDONED = "abandoned", "Abandoned"
+    UNRESOLVED = "unresolved", "Unresolved"
+    FAILED = "failed", "Failed"
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+    MIXED = "mixed", "Mixed"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200, blank=True)
+    # E.164, normalised on save; NULL (not "") when unknown so uniqueness ignores it.
+    phone = models.CharField(max_length=20, null=True, blank=True)
+    email = models.EmailField(null=True, blank=True)
+    is_new_client = models.BooleanField(default=True, help_text="No completed visit yet.")
+    notes = models.TextField(blank=True)
+    sms_opted_out = models.BooleanField("SMS opt-out", default=False, help_text="Replied STOP; never text them.")
+    sms_opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["phone"], condition=models.Q(phone__isnull=False), name="customer_phone_unique"),
+            models.UniqueConstraint(Lower("email"), condition=models.Q(email__isnull=False), name="customer_email_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.name or self.phone or self.email or f"Customer {self.pk}"
+
+    def clean(self):
+        self.phone = normalise_phone(self.phone)
+        self.email = (self.email or "").strip() or None
+
+    def save(self, *args, **kwargs):
+        # Normalise here too, so services and the API cannot store two spellings of one number.
+        self.phone = normalise_phone(self.phone)
+        self.email = (self.email or "").strip() or None
+        super().save(*args, **kwargs)
+
+    def opt_out_of_sms(self, *, at=None):
+        self.sms_opted_out = True
+        self.sms_opted_out_at = at or timezone.now()
+        self.save(update_fields=["sms_opted_out", "sms_opted_out_at", "updated_at"])
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In progress"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations",
+        help_text="Empty for an anonymous caller.",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    # Filled by the scorer after the conversation ends.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    satisfaction_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
+    summary = models.TextField(blank=True)
+    frustration_indicators = models.JSONField(default=list, blank=True)
+    success_markers = models.JSONField(default=list, blank=True)
+    escalated = models.BooleanField(default=False)
+    scoring_started_at = models.DateTimeField(null=True, blank=True, help_text="Claimed by a scoring worker.")
+    scored_at = models.DateTimeField(null=True, blank=True)
+    scorer = models.CharField(max_length=50, blank=True, help_text="openai, heuristic, …")
+    scorer_version = models.CharField(max_length=50, blank=True)
+    scoring_error = models.TextField(blank=True)
+
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["channel", "-started_at"], name="conv_channel_started"),
+            models.Index(fields=["-started_at"], name="conv_started"),
+            models.Index(fields=["outcome"], name="conv_outcome"),
+            models.Index(fields=["status", "last_activity_at"], name="conv_status_activity"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(satisfaction_score__isnull=True) | models.Q(satisfaction_score__lte=10),
+                name="conversation_score_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="conversation_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        who = self.customer or "anonymous"
+        return f"{self.get_channel_display()} with {who} on {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def duration_seconds(self):
+        if self.ended_at is None:
+            return None
+        return max(0, int((self.ended_at - self.started_at).total_seconds()))
+
+    def close(self, *, status=Status.COMPLETED, outcome="", at=None):
+        """End the conversation once; a second close keeps the first end. Returns True when it closed it."""
+        if not self.is_active:
+            return False
+        self.status = status
+        self.ended_at = at or timezone.now()
+        self.last_activity_at = max(self.last_activity_at, self.ended_at)
+        if outcome:
+            self.outcome = outcome
+        self.save(update_fields=["status", "ended_at", "last_activity_at", "outcome"])
+        return True
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        ASSISTANT = "assistant", "Assistant"
+        STAFF = "staff", "Staff"
+        SYSTEM = "system", "System"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    author = models.CharField(max_length=10, choices=Author.choices)
+    content = models.TextField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    # Order within the conversation. Voice transcripts arrive out of order (the
+    # caller's often after Ava's reply), so the relay assigns positions from the
+    # upstream item order rather than by arrival.
+    position = models.PositiveIntegerField(default=0)
+    upstream_item_id = models.CharField(max_length=64, blank=True, help_text="The Realtime item this utterance came from.")
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "position", "sent_at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "position", "sent_at"], name="message_order"),
+            models.Index(fields=["-sent_at"], name="message_sent"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_author_display()}: {self.content[:60]}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    UNDELIVERED = "undelivered", "Undelivered"
+    RECEIVED = "received", "Received"
+    OUTBOX = "outbox", "Kept in the outbox (no provider configured)"
+
+
+class VoiceCallDetail(models.Model):
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="voice")
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    end_reason = models.CharField(max_length=50, blank=True, help_text="caller_hung_up, assistant_ended, error, …")
+    interruption_count = models.PositiveIntegerField(default=0)
+    recording_url = models.URLField(blank=True)
+
+    def __str__(self):
+        return f"Call details of {self.conversation_id}"
+
+
+class SmsDetail(models.Model):
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="sms")
+    provider_message_id = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="Twilio MessageSid.")
+    from_number = models.CharField(max_length=20, blank=True)
+    to_number = models.CharField(max_length=20, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.TextField(blank=True)
+    segments = models.PositiveSmallIntegerField(default=1)
+    media_urls = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"SMS {self.provider_message_id or self.message_id}"
+
+
+class EmailDetail(models.Model):
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="email")
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    message_id_header = models.CharField("Message-ID", max_length=255, blank=True, db_index=True)
+    subject = models.CharField(max_length=500, blank=True)
+    from_email = models.EmailField(blank=True)
+    to = models.JSONField(default=list, blank=True)
+    cc = models.JSONField(default=list, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    def __str__(self):
+        return self.subject or f"Email {self.message_id}"
+
+
+class CommunicationEvent(models.Model):
+    """Something that happened in a conversation besides words: a tool call, a barge-in, consent, an error."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    type = models.CharField(max_length=50, help_text="tool_call, interruption, consent, error, …")
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "at", "id"]
+        indexes = [
+            models.Index(fields=["conversation", "at"], name="event_conversation_at"),
+            models.Index(fields=["type", "at"], name="event_type_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.type} at {self.at:%H:%M:%S}"

@@ -1,0 +1,42 @@
+"""Suite-wide fixtures. Tests run on SQLite by default, on PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_in_process(request):
+    """Tasks run in the test's own process, so assertions see their effects.
+
+    A test marked `worker` keeps the real broker and starts a real worker instead.
+    """
+    from ava.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("frontdesk", "frontdesk@example.com", "a-long-test-password", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def owner_user(django_user_model):
+    return django_user_model.objects.create_superuser("owner", "owner@example.com", "a-long-test-password")
+
+
+@pytest.fixture
+def admin_client_owner(client, owner_user):
+    client.force_login(owner_user)
+    return client

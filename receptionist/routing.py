@@ -1,0 +1,3 @@
+"""Websocket routes of the assistant (the voice consumer joins here)."""
+
+websocket_urlpatterns = []

@@ -1,0 +1,134 @@
+"""Admin for clinic managers: the catalogue, hours, providers, FAQ and appointments."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from scheduling.models import (
+    FAQ,
+    Appointment,
+    BusinessHours,
+    ClinicSettings,
+    Closure,
+    Provider,
+    ProviderSchedule,
+    Service,
+    TimeOff,
+)
+
+
+class NoOverlapByWeekdayFormSet(BaseInlineFormSet):
+    """Refuses two rows of one weekday whose times overlap (9-13 and 12-17, say)."""
+
+    start_field = "opens_at"
+    end_field = "closes_at"
+
+    def clean(self):
+        super().clean()
+        rows = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors:
+                continue
+            start, end = data.get(self.start_field), data.get(self.end_field)
+            if data.get("weekday") is not None and start and end:
+                rows.append((data["weekday"], start, end, form))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        for (day, _, end, _), (next_day, next_start, next_end, form) in zip(rows, rows[1:]):
+            if day == next_day and next_start < end:
+                label = dict(form.fields["weekday"].choices)[day]
+                raise ValidationError(
+                    f"{label} has overlapping hours: {next_start:%H:%M}–{next_end:%H:%M} starts before {end:%H:%M}."
+                )
+
+
+class BusinessHoursFormSet(NoOverlapByWeekdayFormSet):
+    start_field, end_field = "opens_at", "closes_at"
+
+
+class ProviderScheduleFormSet(NoOverlapByWeekdayFormSet):
+    start_field, end_field = "starts_at", "ends_at"
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    formset = BusinessHoursFormSet
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+
+
+@admin.register(ClinicSettings)
+class ClinicSettingsAdmin(admin.ModelAdmin):
+    inlines = [BusinessHoursInline, ClosureInline]
+    fieldsets = [
+        ("Clinic", {"fields": ["name", "phone", "email", "address", "website", "time_zone"]}),
+        ("Assistant", {"fields": ["assistant_name", "greeting", "persona"]}),
+        (
+            "Booking rules",
+            {"fields": ["min_booking_notice_minutes", "booking_horizon_days", "cancellation_notice_hours", "cancellation_policy"]},
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        # One clinic: the row exists from the first migration on (ClinicSettings.load()).
+        return not ClinicSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "category", "duration_minutes", "buffer_minutes", "price_min", "price_max", "requires_consultation", "is_active", "display_order"]
+    list_editable = ["is_active", "display_order"]
+    list_filter = ["category", "is_active", "requires_consultation"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "category", "is_active", "display_order"]}),
+        ("Time", {"fields": ["duration_minutes", "buffer_minutes"]}),
+        ("Price", {"fields": ["price_min", "price_max", "price_text"]}),
+        ("What callers are told", {"fields": ["description", "preparation", "aftercare", "requires_consultation"]}),
+    ]
+
+
+class ProviderScheduleInline(admin.TabularInline):
+    model = ProviderSchedule
+    formset = ProviderScheduleFormSet
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "credentials", "is_active"]
+    list_filter = ["is_active", "services"]
+    search_fields = ["name", "title", "specialties"]
+    filter_horizontal = ["services"]
+    inlines = [ProviderScheduleInline, TimeOffInline]
+
+
+@admin.register(FAQ)
+class FAQAdmin(admin.ModelAdmin):
+    list_display = ["question", "category", "is_active", "display_order"]
+    list_editable = ["is_active", "display_order"]
+    list_filter = ["category", "is_active"]
+    search_fields = ["question", "answer"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["start", "customer", "service", "provider", "status", "booked_by"]
+    list_filter = ["status", "booked_by", "provider", "service"]
+    search_fields = ["customer__name", "customer__phone", "customer__email", "calendar_event_id"]
+    date_hierarchy = "start"
+    raw_id_fields = ["customer", "conversation"]
+    list_select_related = ["customer", "service", "provider"]
