@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_htmx",
     "template_partials",
     "communications",
@@ -129,8 +130,14 @@ WHITENOISE_USE_FINDERS = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
+    # Staff only unless a view says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PAGINATION_CLASS": "ava.api.Pagination",
+    "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "ava.api.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
 }
 
 # --- Clinic defaults --------------------------------------------------------
