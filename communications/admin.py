@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from communications.models import CommunicationEvent, Conversation, Customer, Message, VoiceCallDetail
 
@@ -34,6 +35,7 @@ class EventInline(admin.TabularInline):
 
 class VoiceCallDetailInline(admin.StackedInline):
     model = VoiceCallDetail
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     extra = 0
     can_delete = False
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 
 from scheduling.models import (
@@ -63,6 +64,8 @@ class ClosureInline(admin.TabularInline):
 
 @admin.register(ClinicSettings)
 class ClinicSettingsAdmin(admin.ModelAdmin):
+    # A manager types "lumiere.example"; we mean https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [BusinessHoursInline, ClosureInline]
     fieldsets = [
         ("Clinic", {"fields": ["name", "phone", "email", "address", "website", "time_zone"]}),
