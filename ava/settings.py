@@ -8,6 +8,7 @@ SMS and email). A value that cannot be read stops the start (ava.env).
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from ava import env
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "scheduling.middleware.ClinicTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "ava.urls"
@@ -67,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "scheduling.context_processors.clinic",
             ],
         },
     },
@@ -153,6 +156,58 @@ OPENAI_REALTIME_MODEL = env.get_str("OPENAI_REALTIME_MODEL", "gpt-realtime")
 OPENAI_TEXT_MODEL = env.get_str("OPENAI_TEXT_MODEL", "gpt-4.1-mini")
 OPENAI_SCORING_MODEL = env.get_str("OPENAI_SCORING_MODEL", OPENAI_TEXT_MODEL)
 
+# --- Voice calls (receptionist app; docs/voice-protocol.md) -------------------
+# The voice and speech recognition OpenAI uses, and who decides the end of a caller's turn:
+# "none" (the call page's VAD commits, the default), or OpenAI's "server_vad" / "semantic_vad".
+VOICE_VOICE = env.get_str("VOICE_VOICE", "marin")
+VOICE_TRANSCRIPTION_MODEL = env.get_str("VOICE_TRANSCRIPTION_MODEL", "gpt-4o-mini-transcribe")
+VOICE_TURN_DETECTION = env.get_choice("VOICE_TURN_DETECTION", "none", choices=("none", "server_vad", "semantic_vad"))
+# Abuse limits: calls open at once from one address, and the longest call (OpenAI ends a session at 60 min).
+VOICE_MAX_CONCURRENT_CALLS_PER_IP = env.get_int("VOICE_MAX_CONCURRENT_CALLS_PER_IP", 3, minimum=1)
+VOICE_MAX_CALL_SECONDS = env.get_int("VOICE_MAX_CALL_SECONDS", 1200, minimum=1, maximum=3 * 3600)
+# The call page's smart commit (passed to the page): end of turn this long after the last voiced frame,
+# sooner after a short utterance; speech starts after VOICE_SPEECH_START_MS of voiced frames, and the
+# VOICE_PREROLL_MS before it are sent too so the caller's first syllables are kept.
+VOICE_COMMIT_SILENCE_MS = env.get_int("VOICE_COMMIT_SILENCE_MS", 300, minimum=50, maximum=5000)
+VOICE_SHORT_COMMIT_SILENCE_MS = env.get_int("VOICE_SHORT_COMMIT_SILENCE_MS", 120, minimum=20, maximum=5000)
+VOICE_SHORT_UTTERANCE_MS = env.get_int("VOICE_SHORT_UTTERANCE_MS", 1000, minimum=0, maximum=10000)
+VOICE_SPEECH_START_MS = env.get_int("VOICE_SPEECH_START_MS", 100, minimum=10, maximum=2000)
+VOICE_PREROLL_MS = env.get_int("VOICE_PREROLL_MS", 300, minimum=0, maximum=2000)
+# Audio frames: the page sends VOICE_FRAME_MS per frame (bench/README.md, "Voice relay", says why);
+# a frame over VOICE_MAX_FRAME_BYTES is refused (the default holds the pre-roll in one frame).
+VOICE_FRAME_MS = env.get_int("VOICE_FRAME_MS", 40, minimum=10, maximum=200)
+VOICE_MAX_FRAME_BYTES = env.get_int("VOICE_MAX_FRAME_BYTES", 32768, minimum=960, maximum=1048576)
+# Audio queued toward a slow caller beyond this many milliseconds is dropped (memory stays flat).
+VOICE_OUTBOUND_BUFFER_MS = env.get_int("VOICE_OUTBOUND_BUFFER_MS", 20000, minimum=1000, maximum=600000)
+# A tool still running after this long makes Ava say a short filler ("one moment while I check").
+VOICE_FILLER_AFTER_MS = env.get_int("VOICE_FILLER_AFTER_MS", 700, minimum=0, maximum=10000)
+VOICE_UPSTREAM_CONNECT_TIMEOUT = env.get_float("VOICE_UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1, maximum=120)
+
+# --- Analytics: scoring and daily metrics (analytics app) ----------------------
+# Seconds one scoring call to OpenAI may take before it counts as a timeout (and is retried).
+ANALYTICS_SCORING_TIMEOUT = env.get_float("ANALYTICS_SCORING_TIMEOUT", 30.0, minimum=1, maximum=600)
+# Retries on 429, 5xx and timeouts, with exponential backoff and jitter; each wait is capped
+# below a tenth of the broker's visibility timeout (analytics.retry), so all of them fit well inside it.
+ANALYTICS_SCORING_MAX_RETRIES = env.get_int("ANALYTICS_SCORING_MAX_RETRIES", 5, minimum=0, maximum=10)
+ANALYTICS_SCORING_RETRY_BASE_DELAY = env.get_float("ANALYTICS_SCORING_RETRY_BASE_DELAY", 5.0, minimum=0.1, maximum=600)
+ANALYTICS_SCORING_RETRY_MAX_DELAY = env.get_float("ANALYTICS_SCORING_RETRY_MAX_DELAY", 120.0, minimum=1, maximum=3600)
+# A scoring claim older than this is taken to belong to a dead worker and may be taken again.
+ANALYTICS_SCORING_CLAIM_TIMEOUT = env.get_int("ANALYTICS_SCORING_CLAIM_TIMEOUT", 600, minimum=60)
+# Conversations left active this long without activity are closed as abandoned (and scored).
+ANALYTICS_STALE_CONVERSATION_MINUTES = env.get_int("ANALYTICS_STALE_CONVERSATION_MINUTES", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["analytics-close-stale-conversations"] = {
+    "task": "analytics.tasks.close_stale_conversations", "schedule": crontab(minute="*/5"),
+}
+CELERY_BEAT_SCHEDULE["analytics-rollup-today"] = {
+    "task": "analytics.tasks.rollup_daily_metrics", "schedule": crontab(minute="2-59/5"), "kwargs": {"date": "today"},
+}
+# "Yesterday" is the clinic's yesterday, and its midnight is in the clinic's zone (a database
+# setting), so this runs every hour: yesterday is settled within the hour after local midnight,
+# including scores that land late. Each run recomputes one day and upserts, so repeats are harmless.
+CELERY_BEAT_SCHEDULE["analytics-rollup-yesterday"] = {
+    "task": "analytics.tasks.rollup_daily_metrics", "schedule": crontab(minute=17), "kwargs": {"date": "yesterday"},
+}
+
 # --- Calendar ---------------------------------------------------------------
 GOOGLE_CALENDAR_ID = env.get_str("GOOGLE_CALENDAR_ID", "")
 GOOGLE_SERVICE_ACCOUNT_FILE = env.get_str("GOOGLE_SERVICE_ACCOUNT_FILE", "")
@@ -160,6 +215,14 @@ GOOGLE_OAUTH_TOKEN_FILE = env.get_str("GOOGLE_OAUTH_TOKEN_FILE", "")
 CALENDAR_BACKEND = env.get_choice("CALENDAR_BACKEND", "google" if GOOGLE_CALENDAR_ID else "local", choices=("local", "google"))
 if CALENDAR_BACKEND == "google" and not GOOGLE_CALENDAR_ID:
     raise ImproperlyConfigured("CALENDAR_BACKEND=google needs GOOGLE_CALENDAR_ID.")
+
+# --- Scheduling (scheduling app) ---------------------------------------------
+# Open start times are offered on this grid, in minutes of the clinic's wall clock.
+SCHEDULING_SLOT_INTERVAL_MINUTES = env.get_int("SCHEDULING_SLOT_INTERVAL_MINUTES", 15, minimum=5, maximum=240)
+# The Calendar v3 base URL, ending in /calendar/v3/; empty: Google's own. Tests point it at a local fake.
+GOOGLE_CALENDAR_API_URL = env.get_url("GOOGLE_CALENDAR_API_URL", "", schemes={"http", "https"})
+# A booking waits at most this long for one Google call before it gives up (CalendarUnavailable).
+GOOGLE_CALENDAR_TIMEOUT_SECONDS = env.get_float("GOOGLE_CALENDAR_TIMEOUT_SECONDS", 10.0, minimum=0.5, maximum=120.0)
 
 # --- SMS (Twilio) -----------------------------------------------------------
 TWILIO_ACCOUNT_SID = env.get_str("TWILIO_ACCOUNT_SID", "")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("dashboard/", include("ava.dashboard_urls")),
 ]

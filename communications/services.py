@@ -119,3 +119,30 @@ def end_conversation(*, conversation_id, status=Conversation.Status.COMPLETED, o
 
 def count_interruption(*, conversation_id):
     VoiceCallDetail.objects.filter(conversation_id=conversation_id).update(interruption_count=F("interruption_count") + 1)
+
+
+@transaction.atomic
+def merge_customers(*, keep, duplicate):
+    """Fold `duplicate` into `keep`: their conversations, appointments and details; then delete it.
+
+    Blank fields of `keep` take the duplicate's values. Relations are found
+    generically, so apps that point at Customer (appointments) need no change here.
+    """
+    if keep.pk == duplicate.pk:
+        raise ValueError("A customer cannot be merged into itself.")
+    for relation in Customer._meta.related_objects:
+        if relation.one_to_many:
+            relation.related_model._base_manager.filter(**{relation.field.name: duplicate}).update(**{relation.field.name: keep})
+    carried = {name: getattr(duplicate, name) for name in ("name", "phone", "email")}
+    # Free the unique phone and email before `keep` takes them.
+    duplicate.delete()
+    for name, value in carried.items():
+        if value and not getattr(keep, name):
+            setattr(keep, name, value)
+    if duplicate.notes:
+        keep.notes = "\n".join(filter(None, [keep.notes, duplicate.notes]))
+    keep.is_new_client = keep.is_new_client and duplicate.is_new_client
+    keep.sms_opted_out = keep.sms_opted_out or duplicate.sms_opted_out
+    keep.sms_opted_out_at = keep.sms_opted_out_at or duplicate.sms_opted_out_at
+    keep.save()
+    return keep

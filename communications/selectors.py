@@ -1,0 +1,153 @@
+"""Reads of conversations and customers that need care: the inbox, a transcript, a customer's timeline."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q
+
+from communications.models import Conversation, Customer, Message
+
+SORTS = {
+    "newest": (F("started_at").desc(),),
+    "oldest": (F("started_at").asc(),),
+    "score_high": (F("satisfaction_score").desc(nulls_last=True), F("started_at").desc()),
+    "score_low": (F("satisfaction_score").asc(nulls_last=True), F("started_at").desc()),
+    "recent_activity": (F("last_activity_at").desc(),),
+}
+
+
+def conversations_for_inbox(*, channel=None, status=None, outcome=None, sentiment=None, date_from=None, date_to=None,
+                            escalated=None, score_min=None, score_max=None, customer_id=None, q="", sort="newest",
+                            tz=None):
+    """Conversations matching the inbox's filters, newest first by default.
+
+    Dates are days in the clinic's zone `tz`, both ends included. `q` matches the
+    customer's name, email or phone and words anywhere in the transcript.
+    """
+    qs = Conversation.objects.select_related("customer")
+    if channel:
+        qs = qs.filter(channel=channel)
+    if status:
+        qs = qs.filter(status=status)
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    if sentiment:
+        qs = qs.filter(sentiment=sentiment)
+    if escalated is not None:
+        qs = qs.filter(escalated=escalated)
+    if score_min is not None:
+        qs = qs.filter(satisfaction_score__gte=score_min)
+    if score_max is not None:
+        qs = qs.filter(satisfaction_score__lte=score_max)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if date_from:
+        qs = qs.filter(started_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        qs = qs.filter(started_at__lt=datetime.combine(date_to, time.max, tzinfo=tz))
+    if q:
+        qs = qs.filter(_search(q))
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def _search(q):
+    words = Message.objects.filter(conversation=OuterRef("pk"), content__icontains=q)
+    match = (
+        Q(customer__name__icontains=q)
+        | Q(customer__email__icontains=q)
+        | Exists(words)
+    )
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 4:
+        match |= Q(customer__phone__contains=digits)
+    return match
+
+
+@dataclass
+class Page:
+    """One page of results without an exact total: counting a million rows costs more than the page."""
+
+    items: list
+    number: int
+    page_size: int
+    has_next: bool
+    has_previous: bool = field(init=False)
+
+    def __post_init__(self):
+        self.has_previous = self.number > 1
+
+
+def page_of(queryset, *, page=1, page_size=25):
+    page = max(1, page)
+    start = (page - 1) * page_size
+    rows = list(queryset[start:start + page_size + 1])
+    return Page(items=rows[:page_size], number=page, page_size=page_size, has_next=len(rows) > page_size)
+
+
+def last_messages(conversation_ids):
+    """The newest message of each conversation, for previews: {conversation_id: Message}."""
+    latest = {}
+    for message in Message.objects.filter(conversation_id__in=conversation_ids).order_by("conversation_id", "-position", "-sent_at"):
+        latest.setdefault(message.conversation_id, message)
+    return latest
+
+
+def conversation_timeline(conversation):
+    """Messages and events of one conversation in one list, in the order they happened.
+
+    Each entry is ("message", Message) or ("event", CommunicationEvent). Messages keep
+    their transcript order; an event sits before the first message said after it.
+    """
+    messages = list(conversation.messages.all())
+    events = list(conversation.events.all())
+    timeline, index = [], 0
+    for message in messages:
+        while index < len(events) and events[index].at < message.sent_at:
+            timeline.append(("event", events[index]))
+            index += 1
+        timeline.append(("message", message))
+    timeline.extend(("event", event) for event in events[index:])
+    return timeline
+
+
+@dataclass
+class CustomerSummary:
+    customer: Customer
+    first_contact: datetime | None
+    channels: list
+    conversations: int
+    bookings: int
+    cancellations: int
+    no_shows: int
+    average_satisfaction: float | None
+
+
+def customer_summary(customer):
+    conversations = customer.conversations.aggregate(
+        first=Min("started_at"), count=Count("id"), avg=Avg("satisfaction_score")
+    )
+    channels = sorted(set(customer.conversations.values_list("channel", flat=True)))
+    # Appointments belong to scheduling; read them through the reverse relation.
+    appointments = customer.appointments.aggregate(
+        bookings=Count("id"),
+        cancellations=Count("id", filter=Q(status="cancelled")),
+        no_shows=Count("id", filter=Q(status="no_show")),
+    )
+    return CustomerSummary(
+        customer=customer,
+        first_contact=conversations["first"],
+        channels=channels,
+        conversations=conversations["count"],
+        bookings=appointments["bookings"],
+        cancellations=appointments["cancellations"],
+        no_shows=appointments["no_shows"],
+        average_satisfaction=conversations["avg"],
+    )
+
+
+def customer_timeline(customer):
+    """Conversations and appointments of one customer, newest first: [(when, kind, obj)]."""
+    entries = [(c.started_at, "conversation", c) for c in customer.conversations.all()]
+    entries += [(a.start, "appointment", a) for a in customer.appointments.select_related("service", "provider")]
+    return sorted(entries, key=lambda entry: entry[0], reverse=True)

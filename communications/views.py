@@ -1,0 +1,98 @@
+"""Staff pages of conversations: the inbox, a conversation, a customer."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ava.auth import staff_required
+from communications.forms import InboxFilterForm, MergeCustomerForm
+from communications.models import Conversation, Customer
+from communications.phones import normalise_phone
+from communications.selectors import (
+    conversation_timeline,
+    conversations_for_inbox,
+    customer_summary,
+    customer_timeline,
+    last_messages,
+    page_of,
+)
+from communications.services import merge_customers
+
+INBOX_PAGE_SIZE = 25
+
+
+@staff_required
+def inbox(request):
+    form = InboxFilterForm(request.GET)
+    page = page_of(
+        # Dates are the clinic's days (ClinicTimeZoneMiddleware activates its zone).
+        conversations_for_inbox(**form.filters(), tz=timezone.get_current_timezone()),
+        page=(form.cleaned_data.get("page") if form.is_valid() else None) or 1,
+        page_size=INBOX_PAGE_SIZE,
+    )
+    previews = last_messages([c.pk for c in page.items])
+    for conversation in page.items:
+        conversation.preview = previews.get(conversation.pk)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    # htmx swaps only the results; the address bar keeps the filters (hx-push-url).
+    template = "dashboard/inbox.html#results" if request.htmx and not request.htmx.boosted else "dashboard/inbox.html"
+    return render(request, template, context)
+
+
+@staff_required
+def conversation_detail(request, pk):
+    conversation = get_object_or_404(Conversation.objects.select_related("customer"), pk=pk)
+    context = {
+        "conversation": conversation,
+        "timeline": conversation_timeline(conversation),
+        "voice": getattr(conversation, "voice", None),
+        "appointments": conversation.appointments.select_related("service", "provider"),
+    }
+    return render(request, "dashboard/conversation.html", context)
+
+
+@staff_required
+def customer_detail(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    context = {
+        "summary": customer_summary(customer),
+        "timeline": customer_timeline(customer),
+        "merge_form": MergeCustomerForm(),
+    }
+    return render(request, "dashboard/customer.html", context)
+
+
+def _find_customer(text):
+    text = text.strip()
+    if text.isdigit() and len(text) < 7:
+        return Customer.objects.filter(pk=int(text)).first()
+    lookup = Q(email__iexact=text)
+    try:
+        phone = normalise_phone(text)
+    except ValidationError:
+        phone = None
+    if phone:
+        lookup |= Q(phone=phone)
+    return Customer.objects.filter(lookup).first()
+
+
+@staff_required
+@require_POST
+def customer_merge(request, pk):
+    keep = get_object_or_404(Customer, pk=pk)
+    form = MergeCustomerForm(request.POST)
+    duplicate = _find_customer(form.data.get("duplicate", "")) if form.is_valid() else None
+    if duplicate is None:
+        messages.error(request, "No customer matches that phone, email or number.")
+    elif duplicate.pk == keep.pk:
+        messages.error(request, "That is this same customer.")
+    else:
+        label = str(duplicate)
+        merge_customers(keep=keep, duplicate=duplicate)
+        messages.success(request, f"Merged {label} into this customer.")
+    return redirect("dashboard:customer", pk=keep.pk)
