@@ -1,0 +1,96 @@
+"""What analytics keeps beside the conversations: how each was scored, and the daily rollups."""
+
+from django.db import models
+
+from communications.models import Channel, Conversation
+
+
+class ConversationScore(models.Model):
+    """How one conversation was scored (or why it could not be), beside the fields it fills on Conversation.
+
+    Conversation holds what the dashboard shows (outcome, sentiment, score, summary, scoring_error);
+    this row keeps the rest: the scorer's raw answer, what it cost, and how many tries it took.
+    """
+
+    class Status(models.TextChoices):
+        SCORED = "scored", "Scored"
+        FAILED = "failed", "Scoring failed"
+
+    conversation = models.OneToOneField(Conversation, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    scorer = models.CharField(max_length=20, help_text="openai, heuristic or rules (no customer words).")
+    model = models.CharField(max_length=100, blank=True)
+    escalation_requested = models.BooleanField(default=False, help_text="The customer asked for a person.")
+    answer = models.JSONField(default=dict, blank=True, help_text="The scorer's answer before the data overrode it.")
+    overridden = models.JSONField(default=dict, blank=True, help_text="Fields the data overrode, and why.")
+    failure_reason = models.TextField(blank=True)
+    tries = models.PositiveSmallIntegerField(default=1, help_text="Task tries it took (retries + 1).")
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Of the call that answered.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="score_status_updated")]
+
+    def __str__(self):
+        return f"{self.get_status_display()} by {self.scorer}: {self.conversation_id}"
+
+
+class DailyMetric(models.Model):
+    """One clinic-local day on one channel, recomputed (upserted) by analytics.services.rollup_day.
+
+    Counts are stored beside the rates and averages so periods can be summed and the rates derived
+    again (an average of daily rates would weigh a quiet day like a busy one). Definitions
+    (docs/metrics.md):
+
+    - A conversation belongs to the clinic-local day it started on.
+    - conversion_rate = booked_conversations / booking_intent_conversations, where a conversation
+      shows booking intent when the assistant checked availability or tried to book in it
+      (tool calls check_availability / book_appointment) or an appointment was booked in it,
+      and is booked when Ava booked at least one appointment in it. Empty (null) with no intent.
+    - escalation_rate = escalations / conversations; an escalation is a transfer to staff.
+    - containment_rate = contained / (conversations - abandoned): of the conversations where the
+      customer engaged, the share Ava handled alone (no transfer, no staff reply).
+    - average_first_response_seconds (SMS and email): from the customer's first message to the
+      first reply after it, averaged over conversations that have both.
+    """
+
+    date = models.DateField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+
+    conversations = models.PositiveIntegerField(default=0)
+    voice_calls = models.PositiveIntegerField(default=0)
+    talk_time_seconds = models.PositiveIntegerField(default=0)
+    calls_with_duration = models.PositiveIntegerField(default=0)
+    average_call_seconds = models.FloatField(null=True, blank=True)
+
+    appointments_booked = models.PositiveIntegerField(default=0, help_text="Booked by Ava in these conversations.")
+    appointments_rescheduled = models.PositiveIntegerField(default=0)
+    appointments_cancelled = models.PositiveIntegerField(default=0)
+    booking_intent_conversations = models.PositiveIntegerField(default=0)
+    booked_conversations = models.PositiveIntegerField(default=0)
+    conversion_rate = models.FloatField(null=True, blank=True)
+
+    satisfaction_sum = models.PositiveIntegerField(default=0)
+    satisfaction_count = models.PositiveIntegerField(default=0)
+    average_satisfaction = models.FloatField(null=True, blank=True)
+
+    escalations = models.PositiveIntegerField(default=0)
+    escalation_rate = models.FloatField(null=True, blank=True)
+    abandoned = models.PositiveIntegerField(default=0)
+    contained = models.PositiveIntegerField(default=0)
+    containment_rate = models.FloatField(null=True, blank=True)
+
+    first_response_count = models.PositiveIntegerField(default=0)
+    first_response_seconds_total = models.PositiveIntegerField(default=0)
+    average_first_response_seconds = models.FloatField(null=True, blank=True)
+
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-date", "channel"]
+        constraints = [models.UniqueConstraint(fields=["date", "channel"], name="daily_metric_date_channel")]
+
+    def __str__(self):
+        return f"{self.date} {self.channel}: {self.conversations} conversations"

@@ -1,0 +1,190 @@
+"""The daily figures, computed from conversations, events and appointments (definitions: docs/metrics.md).
+
+Shared by the rollup (which stores them per day and channel) and the selectors (which compute
+today live). Counts add up across days and channels; `derive` turns summed counts into rates
+and averages, so a month's conversion rate is booked ÷ intent over the month, not an average
+of daily rates.
+"""
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.fields.json import KT
+
+from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome
+from scheduling.models import Appointment
+
+CHANNELS = [choice.value for choice in Channel]
+
+# Summable counts, in the order the API shows them.
+COUNT_FIELDS = [
+    "conversations", "voice_calls", "talk_time_seconds", "calls_with_duration",
+    "appointments_booked", "appointments_rescheduled", "appointments_cancelled",
+    "booking_intent_conversations", "booked_conversations",
+    "satisfaction_sum", "satisfaction_count",
+    "escalations", "abandoned", "contained",
+    "first_response_count", "first_response_seconds_total",
+]
+DERIVED_FIELDS = [
+    "average_call_seconds", "conversion_rate", "average_satisfaction", "escalation_rate",
+    "containment_rate", "average_first_response_seconds",
+]
+
+# Tool calls (the assistant's contract, ARCHITECTURE.md) that show booking intent.
+INTENT_TOOLS = {"check_availability", "book_appointment"}
+
+
+def local_day_bounds(day, tz):
+    """[start, end) of a clinic-local calendar day as aware datetimes; 23 or 25 hours long on DST days."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end
+
+
+def empty_counts():
+    return dict.fromkeys(COUNT_FIELDS, 0)
+
+
+def add_counts(total, more):
+    for name in COUNT_FIELDS:
+        total[name] += more[name]
+    return total
+
+
+def _ratio(numerator, denominator, digits=4):
+    return round(numerator / denominator, digits) if denominator else None
+
+
+def derive(counts):
+    """Counts plus the rates and averages they imply (None where the denominator is zero)."""
+    engaged = counts["conversations"] - counts["abandoned"]
+    return {
+        **counts,
+        "average_call_seconds": _ratio(counts["talk_time_seconds"], counts["calls_with_duration"], 1),
+        "conversion_rate": _ratio(counts["booked_conversations"], counts["booking_intent_conversations"]),
+        "average_satisfaction": _ratio(counts["satisfaction_sum"], counts["satisfaction_count"], 2),
+        "escalation_rate": _ratio(counts["escalations"], counts["conversations"]),
+        "containment_rate": _ratio(counts["contained"], engaged),
+        "average_first_response_seconds": _ratio(
+            counts["first_response_seconds_total"], counts["first_response_count"], 1
+        ),
+    }
+
+
+def figures_between(start, end):
+    """Counts per channel (every channel present) for conversations that started in [start, end)."""
+    return _figures(start, end, bucket=lambda started_at: None)[None]
+
+
+def figures_by_day(first, last, tz):
+    """{date: {channel: counts}} for every clinic-local day in [first, last], empty days included."""
+    start, _ = local_day_bounds(first, tz)
+    _, end = local_day_bounds(last, tz)
+    figures = _figures(start, end, bucket=lambda started_at: started_at.astimezone(tz).date())
+    days = {}
+    day = first
+    while day <= last:
+        days[day] = figures.get(day) or {channel: empty_counts() for channel in CHANNELS}
+        day += timedelta(days=1)
+    return days
+
+
+def _figures(start, end, *, bucket):
+    """Counts per bucket(started_at) and channel for conversations that started in [start, end)."""
+    in_range = {"conversation__started_at__gte": start, "conversation__started_at__lt": end}
+    conversations = list(
+        Conversation.objects.filter(started_at__gte=start, started_at__lt=end).values_list(
+            "pk", "channel", "escalated", "outcome", "satisfaction_score", "started_at", "ended_at",
+            "voice__duration_seconds",
+        )
+    )
+    escalated_ids = set()
+    intent_ids = set()
+    rescheduled = defaultdict(int)
+    cancelled = defaultdict(int)
+    events = (
+        CommunicationEvent.objects.filter(type__in=["tool_call", "escalated"], **in_range)
+        .annotate(
+            tool=KT("data__name"),
+            failed=ExpressionWrapper(Q(data__result__has_key="error"), output_field=BooleanField()),
+        )
+        .values_list("conversation_id", "type", "tool", "failed")
+    )
+    for conversation_id, type_, tool, failed in events:
+        if type_ == "escalated":
+            escalated_ids.add(conversation_id)
+        elif tool in INTENT_TOOLS:
+            intent_ids.add(conversation_id)
+        elif tool == "reschedule_appointment" and not failed:
+            rescheduled[conversation_id] += 1
+        elif tool == "cancel_appointment" and not failed:
+            cancelled[conversation_id] += 1
+
+    booked = defaultdict(int)
+    for conversation_id in Appointment.objects.filter(booked_by=Appointment.BookedBy.AI, **in_range).values_list(
+        "conversation_id", flat=True
+    ):
+        booked[conversation_id] += 1
+
+    staff_ids = set(
+        Message.objects.filter(author=Message.Author.STAFF, **in_range).values_list("conversation_id", flat=True)
+    )
+    first_response = _first_response_seconds(start, end)
+
+    figures = {bucket(start): {channel: empty_counts() for channel in CHANNELS}}
+    for pk, channel, escalated, outcome, score, started_at, ended_at, voice_duration in conversations:
+        channels = figures.setdefault(bucket(started_at), {name: empty_counts() for name in CHANNELS})
+        row = channels.setdefault(channel, empty_counts())
+        row["conversations"] += 1
+        if channel == Channel.VOICE:
+            row["voice_calls"] += 1
+            duration = voice_duration
+            if duration is None and ended_at is not None:
+                duration = max(0, int((ended_at - started_at).total_seconds()))
+            if duration is not None:
+                row["talk_time_seconds"] += duration
+                row["calls_with_duration"] += 1
+        row["appointments_booked"] += booked[pk]
+        row["appointments_rescheduled"] += rescheduled[pk]
+        row["appointments_cancelled"] += cancelled[pk]
+        if pk in intent_ids or booked[pk]:
+            row["booking_intent_conversations"] += 1
+            if booked[pk]:
+                row["booked_conversations"] += 1
+        if score is not None:
+            row["satisfaction_sum"] += score
+            row["satisfaction_count"] += 1
+        was_escalated = escalated or pk in escalated_ids
+        if was_escalated:
+            row["escalations"] += 1
+        if outcome == Outcome.ABANDONED:
+            row["abandoned"] += 1
+        elif not was_escalated and pk not in staff_ids:
+            row["contained"] += 1
+        if pk in first_response:
+            row["first_response_count"] += 1
+            row["first_response_seconds_total"] += first_response[pk]
+    return figures
+
+
+def _first_response_seconds(start, end):
+    """Seconds from the customer's first message to the first reply after it, per SMS/email conversation."""
+    rows = (
+        Message.objects.filter(
+            conversation__started_at__gte=start, conversation__started_at__lt=end,
+            conversation__channel__in=[Channel.SMS, Channel.EMAIL],
+        )
+        .order_by("conversation_id", "sent_at", "position", "id")
+        .values_list("conversation_id", "direction", "sent_at")
+    )
+    first_inbound = {}
+    answered = {}
+    for conversation_id, direction, sent_at in rows:
+        if conversation_id in answered:
+            continue
+        if direction == Message.Direction.INBOUND:
+            first_inbound.setdefault(conversation_id, sent_at)
+        elif conversation_id in first_inbound:
+            answered[conversation_id] = max(0, round((sent_at - first_inbound[conversation_id]).total_seconds()))
+    return answered
