@@ -11,5 +11,7 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/admin/", include("analytics.api_urls")),
     path("dashboard/", include("ava.dashboard_urls")),
+    path("api/", include("scheduling.api_urls")),
 ]
