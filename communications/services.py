@@ -146,3 +146,18 @@ def merge_customers(*, keep, duplicate):
     keep.sms_opted_out_at = keep.sms_opted_out_at or duplicate.sms_opted_out_at
     keep.save()
     return keep
+
+
+def revise_message(*, conversation_id, upstream_item_id, content, metadata=None):
+    """Replace the words of a saved message, found by its upstream item; `metadata` is merged in.
+
+    The voice relay uses it when the caller cuts Ava off after her reply was saved:
+    only what the caller heard stays as the message. Returns the number of messages changed.
+    """
+    changed = 0
+    for message in Message.objects.filter(conversation_id=conversation_id, upstream_item_id=upstream_item_id):
+        message.content = content
+        message.metadata = {**message.metadata, **(metadata or {})}
+        message.save(update_fields=["content", "metadata"])
+        changed += 1
+    return changed
