@@ -1,6 +1,7 @@
 """The clinic's catalogue and calendar: what is offered, by whom, when, and what is booked."""
 
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -195,6 +196,11 @@ class Provider(models.Model):
     specialties = models.CharField(max_length=300, blank=True, help_text="Comma separated.")
     services = models.ManyToManyField(Service, related_name="providers", blank=True)
     is_active = models.BooleanField("active", default=True)
+    calendar_id = models.CharField(
+        "Google calendar", max_length=255, blank=True,
+        help_text="This provider's own Google calendar: its busy times block bookings and their appointments go there. "
+        "Empty: appointments go to the clinic calendar (GOOGLE_CALENDAR_ID).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -298,6 +304,12 @@ class Appointment(models.Model):
     notes = models.TextField(blank=True)
     cancellation_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=BookedBy.choices, blank=True)
+    late_cancellation = models.BooleanField(
+        default=False, help_text="Cancelled with less notice than the clinic's policy asks (allowed, but flagged)."
+    )
+    # History a person may want later: earlier times of a rescheduled appointment, and who moved it.
+    metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -323,16 +335,25 @@ class Appointment(models.Model):
         """Does this appointment hold its provider anywhere in [start, end)?"""
         return self.status != self.Status.CANCELLED and self.start < end and start < self.end
 
+    def is_late_cancellation(self, *, now, notice_hours):
+        """Would cancelling at `now` give less notice than the clinic asks for?"""
+        return self.start - now < timedelta(hours=notice_hours)
+
     @staticmethod
     def end_for(service, start):
-        return start + timedelta(minutes=service.blocked_minutes)
+        # In UTC: adding to a clinic-zone datetime is wall-clock arithmetic, an hour off across a DST change.
+        return _utc(start) + timedelta(minutes=service.blocked_minutes)
 
     @property
     def treatment_end(self):
-        return self.start + timedelta(minutes=self.service.duration_minutes)
+        return _utc(self.start) + timedelta(minutes=self.service.duration_minutes)
 
     def local_start(self, tz=None):
         return self.start.astimezone(tz or ClinicSettings.load().tz)
+
+
+def _utc(moment):
+    return moment.astimezone(dt_timezone.utc) if moment.tzinfo is not None else moment
 
 
 def local_datetime(day, time_of_day, tz):

@@ -1,0 +1,244 @@
+"""Staff API for appointments and availability (DRF, staff only; conventions in ava/api.py).
+
+Times go out in the clinic's zone (ISO 8601 with offset); times that come in without
+an offset are read as the clinic's wall clock.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_date
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ava.api import error_response
+from communications.models import Conversation, Customer
+from communications.phones import normalise_phone
+from scheduling.availability import PARTS_OF_DAY, find_availability
+from scheduling.exceptions import BookingRefused, CalendarUnavailable, SchedulingError, SlotTaken
+from scheduling.models import Appointment, ClinicSettings, Provider, Service
+from scheduling.services import book_appointment, cancel_appointment, get_appointment, reschedule_appointment
+
+
+class ClinicDateTimeField(serializers.DateTimeField):
+    """ISO datetimes in the clinic's zone; a naive one is the clinic's wall clock."""
+
+    def enforce_timezone(self, value):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=ClinicSettings.load().tz)
+        return value
+
+    def to_representation(self, value):
+        return value.astimezone(ClinicSettings.load().tz).isoformat() if value else None
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CustomerSummarySerializer(NamedSerializer):
+    phone = serializers.CharField(allow_null=True)
+    email = serializers.CharField(allow_null=True)
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    customer = CustomerSummarySerializer()
+    service = NamedSerializer()
+    provider = NamedSerializer()
+    start = ClinicDateTimeField()
+    end = ClinicDateTimeField()
+    treatment_end = ClinicDateTimeField()
+    cancelled_at = ClinicDateTimeField()
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id", "customer", "service", "provider", "start", "treatment_end", "end", "status", "booked_by",
+            "conversation", "notes", "calendar_event_id", "cancellation_reason", "cancelled_at", "cancelled_by",
+            "late_cancellation", "metadata", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingSerializer(serializers.Serializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
+    start = ClinicDateTimeField()
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    conversation = serializers.PrimaryKeyRelatedField(
+        queryset=Conversation.objects.all(), required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if not data.get("customer") and not data.get("phone") and not data.get("email"):
+            raise ValidationError({"phone": "Give a customer, or a phone number (or email) to find or create one."})
+        return data
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = ClinicDateTimeField()
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
+
+
+def scheduling_error_response(error):
+    """409 for a taken slot, 503 when the calendar failed, 404 for a missing appointment, else 400."""
+    if isinstance(error, SlotTaken):
+        status_code = status.HTTP_409_CONFLICT
+    elif isinstance(error, CalendarUnavailable):
+        status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    elif isinstance(error, BookingRefused) and error.code == "not_found":
+        status_code = status.HTTP_404_NOT_FOUND
+    else:
+        status_code = status.HTTP_400_BAD_REQUEST
+    details = {"alternatives": [opening.to_dict() for opening in error.alternatives], **error.details}
+    return error_response(code=error.code, message=error.message, status_code=status_code, details=details)
+
+
+def _date_param(request, name):
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    value = parse_date(raw) if len(raw) == 10 else None
+    if value is None:
+        raise ValidationError({name: f"“{raw}” is not a date (YYYY-MM-DD)."})
+    return value
+
+
+def _id_param(request, name):
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationError({name: f"“{raw}” is not an id."})
+    return int(raw)
+
+
+class AppointmentListCreateView(generics.ListAPIView):
+    """GET: appointments, soonest first, filtered by `start_date`, `end_date` (clinic dates, inclusive),
+    `provider`, `service`, `customer` (ids), `status` and `phone`. POST: book one (409 with alternatives when taken).
+    """
+
+    permission_classes = [IsAdminUser]
+    serializer_class = AppointmentSerializer
+
+    def get_queryset(self):
+        request = self.request
+        appointments = Appointment.objects.select_related("customer", "service", "provider").order_by("start", "id")
+        tz = ClinicSettings.load().tz
+        start_date, end_date = _date_param(request, "start_date"), _date_param(request, "end_date")
+        if start_date:
+            appointments = appointments.filter(start__gte=datetime.combine(start_date, time.min, tzinfo=tz))
+        if end_date:
+            appointments = appointments.filter(
+                start__lt=datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=tz)
+            )
+        for name in ("provider", "service", "customer"):
+            value = _id_param(request, name)
+            if value is not None:
+                appointments = appointments.filter(**{f"{name}_id": value})
+        wanted_status = request.query_params.get("status")
+        if wanted_status:
+            if wanted_status not in Appointment.Status.values:
+                raise ValidationError({"status": f"Use one of: {', '.join(Appointment.Status.values)}."})
+            appointments = appointments.filter(status=wanted_status)
+        phone = request.query_params.get("phone")
+        if phone:
+            try:
+                appointments = appointments.filter(customer__phone=normalise_phone(phone))
+            except DjangoValidationError:
+                raise ValidationError({"phone": f"“{phone}” is not a phone number."}) from None
+        return appointments
+
+    def post(self, request):
+        booking = BookingSerializer(data=request.data)
+        booking.is_valid(raise_exception=True)
+        data = booking.validated_data
+        try:
+            appointment = book_appointment(
+                service=data["service"], start=data["start"], provider=data.get("provider"),
+                customer=data.get("customer"), name=data["name"], phone=data["phone"], email=data["email"],
+                booked_by=Appointment.BookedBy.STAFF, conversation=data.get("conversation"), notes=data["notes"],
+            )
+        except SchedulingError as error:
+            return scheduling_error_response(error)
+        return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+
+
+class AppointmentCancelView(APIView):
+    permission_classes = [IsAdminUser]
+
+    def post(self, request, pk):
+        form = CancelSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            appointment = cancel_appointment(
+                appointment=get_appointment(appointment_id=pk), reason=form.validated_data["reason"],
+                by=Appointment.BookedBy.STAFF,
+            )
+        except SchedulingError as error:
+            return scheduling_error_response(error)
+        return Response(AppointmentSerializer(appointment).data)
+
+
+class AppointmentRescheduleView(APIView):
+    permission_classes = [IsAdminUser]
+
+    def post(self, request, pk):
+        form = RescheduleSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            appointment = reschedule_appointment(
+                appointment=get_appointment(appointment_id=pk), start=form.validated_data["start"],
+                provider=form.validated_data.get("provider"), by=Appointment.BookedBy.STAFF,
+            )
+        except SchedulingError as error:
+            return scheduling_error_response(error)
+        return Response(AppointmentSerializer(appointment).data)
+
+
+class AvailabilityView(APIView):
+    """GET ?service=<id or slug>&date=YYYY-MM-DD (or start_date/end_date)&provider=<id>&part_of_day=morning"""
+
+    permission_classes = [IsAdminUser]
+
+    def get(self, request):
+        params = request.query_params
+        service_key = params.get("service", "")
+        if not service_key:
+            raise ValidationError({"service": "Which service? Give its id or slug."})
+        service = Service.objects.filter(pk=int(service_key) if service_key.isdigit() else None).first() or (
+            Service.objects.filter(slug=service_key).first()
+        )
+        if service is None:
+            return error_response(code="not_found", message="No such service.", status_code=status.HTTP_404_NOT_FOUND)
+        provider = None
+        provider_id = _id_param(request, "provider")
+        if provider_id is not None:
+            provider = Provider.objects.filter(pk=provider_id).first()
+            if provider is None:
+                return error_response(code="not_found", message="No such provider.", status_code=status.HTTP_404_NOT_FOUND)
+        part_of_day = params.get("part_of_day") or None
+        if part_of_day and part_of_day not in PARTS_OF_DAY:
+            raise ValidationError({"part_of_day": f"Use one of: {', '.join(PARTS_OF_DAY)}."})
+        try:
+            availability = find_availability(
+                service=service, date=_date_param(request, "date"), start_date=_date_param(request, "start_date"),
+                end_date=_date_param(request, "end_date"), provider=provider, part_of_day=part_of_day,
+            )
+        except SchedulingError as error:
+            return scheduling_error_response(error)
+        return Response(availability.to_dict())
+
+
