@@ -91,6 +91,7 @@ def book_appointment(*, service, start, provider=None, customer=None, name="", p
             if not _is_double_booking(error):
                 raise
             # Lost the race. The winner may be this very request, retried: then it is ours.
+            logger.info("Booking race lost at the database for %s at %s", service, start)
             existing = _same_booking(conversation=conversation, customer=customer, service=service, start=start)
             if existing is not None:
                 return existing

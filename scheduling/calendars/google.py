@@ -26,6 +26,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from scheduling.exceptions import CalendarUnavailable
+from scheduling.models import ClinicSettings
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,8 @@ class GoogleCalendar:
 
     def _event_body(self, appointment):
         customer, service, provider = appointment.customer, appointment.service, appointment.provider
-        time_zone = str(appointment.start.tzinfo) if appointment.start.tzinfo else "UTC"
+        clinic = ClinicSettings.load()
+        tz = clinic.tz
         who = customer.name or customer.phone or customer.email or f"customer {customer.pk}"
         lines = [
             f"{service.name} with {provider.name}",
@@ -214,9 +216,9 @@ class GoogleCalendar:
         return {
             "summary": f"{service.name}: {who}",
             "description": "\n".join(lines),
-            "start": {"dateTime": appointment.start.isoformat(), "timeZone": time_zone},
+            "start": {"dateTime": appointment.start.astimezone(tz).isoformat(), "timeZone": clinic.time_zone},
             # The provider is taken until the end of the buffer, so the calendar shows that.
-            "end": {"dateTime": appointment.end.isoformat(), "timeZone": time_zone},
+            "end": {"dateTime": appointment.end.astimezone(tz).isoformat(), "timeZone": clinic.time_zone},
             "extendedProperties": {"private": {APPOINTMENT_PROPERTY: str(appointment.pk)}},
         }
 

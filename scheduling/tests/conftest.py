@@ -1,12 +1,13 @@
 """Shared fixtures for scheduling tests: a clinic in New York, open 9 to 5 every day."""
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from scheduling.tests.factories import open_clinic
-from scheduling.tests.fake_google import FakeGoogleCalendar
+from scheduling.tests.fake_google import TOKEN, FakeGoogleCalendar
 
 NY = ZoneInfo("America/New_York")
 EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
@@ -30,12 +31,16 @@ def fake_google():
 
 @pytest.fixture
 def google_backend(settings, fake_google, tmp_path):
-    """CALENDAR_BACKEND=google against the local fake, with an OAuth token file whose token is refreshed there."""
+    """CALENDAR_BACKEND=google against the local fake, with an OAuth token file holding a live token.
+
+    (google-auth always refreshes authorized-user tokens at Google's own endpoint, so the token
+    here must not need refreshing; the service-account test exercises a token exchange.)
+    """
     token_file = tmp_path / "token.json"
-    token_file.write_text(
-        '{"refresh_token": "refresh-me", "client_id": "ava-test", "client_secret": "s3cret", '
-        f'"token_uri": "{fake_google.url}/token"' + "}"
-    )
+    token_file.write_text(json.dumps({
+        "token": TOKEN, "expiry": "2099-01-01T00:00:00Z", "refresh_token": "refresh-me",
+        "client_id": "ava-test", "client_secret": "s3cret",
+    }))
     settings.CALENDAR_BACKEND = "google"
     settings.GOOGLE_CALENDAR_ID = "clinic@example.com"
     settings.GOOGLE_OAUTH_TOKEN_FILE = str(token_file)
