@@ -86,7 +86,9 @@ class FakeOpenAI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -115,13 +117,13 @@ class FakeOpenAI:
             self._script.append(reply)
         return self
 
-    def structured(self, answer: dict, *, usage=(120, 40)):
+    def structured(self, answer: dict, *, usage=(120, 40), delay=0.0):
         """A completed answer whose output text is `answer` as JSON (structured outputs)."""
-        return self.text(json.dumps(answer), usage=usage)
+        return self.text(json.dumps(answer), usage=usage, delay=delay)
 
-    def text(self, text: str, *, finish_reason="stop", usage=(120, 40)):
+    def text(self, text: str, *, finish_reason="stop", usage=(120, 40), delay=0.0):
         """A completed answer with this output text; not JSON when a test wants invalid JSON."""
-        return self.then(Reply(body=lambda path, req: self._answer(path, req, text, finish_reason, usage)))
+        return self.then(Reply(body=lambda path, req: self._answer(path, req, text, finish_reason, usage), delay=delay))
 
     def refusal(self, message="I can't help with that."):
         return self.then(Reply(body=lambda path, req: self._answer(path, req, None, "stop", (10, 5), refusal=message)))

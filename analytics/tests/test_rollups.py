@@ -1,0 +1,81 @@
+"""Daily rollups against figures worked out by hand, on a dataset that spans a DST change."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+
+from analytics import services
+from analytics.models import DailyMetric
+from communications.models import Conversation
+
+from . import dataset
+from .dataset import MONDAY, NY, SATURDAY, SUNDAY, SUNDAY_EMAIL, SUNDAY_SMS, SUNDAY_VOICE
+
+pytestmark = pytest.mark.django_db
+
+
+def row(day, channel):
+    metric = DailyMetric.objects.get(date=day, channel=channel)
+    return {name: getattr(metric, name) for name in SUNDAY_VOICE}
+
+
+def test_the_dst_day_rolls_up_to_the_figures_worked_out_by_hand(clinic):
+    dataset.build()
+
+    services.rollup_day(day=SUNDAY, tz=NY)
+
+    assert row(SUNDAY, "voice") == SUNDAY_VOICE
+    assert row(SUNDAY, "sms") == SUNDAY_SMS
+    assert row(SUNDAY, "email") == SUNDAY_EMAIL
+
+
+def test_conversations_belong_to_the_clinic_local_day_they_started(clinic):
+    dataset.build()
+
+    services.rollup_days(first=SATURDAY, last=MONDAY, tz=NY)
+
+    assert DailyMetric.objects.get(date=SATURDAY, channel="voice").conversations == 1  # A, a UTC Sunday
+    assert DailyMetric.objects.get(date=SUNDAY, channel="voice").conversations == 4  # E is a UTC Monday
+    assert DailyMetric.objects.get(date=MONDAY, channel="voice").conversations == 1
+    assert DailyMetric.objects.filter(date=SATURDAY, channel="sms", conversations=0).exists()
+
+
+def test_rolling_up_again_updates_the_same_rows(clinic):
+    built = dataset.build()
+    services.rollup_day(day=SUNDAY, tz=NY)
+    first_ids = set(DailyMetric.objects.values_list("pk", flat=True))
+
+    Conversation.objects.filter(pk=built["D"].pk).update(satisfaction_score=10)
+    services.rollup_day(day=SUNDAY, tz=NY)
+    services.rollup_day(day=SUNDAY, tz=NY)
+
+    assert set(DailyMetric.objects.values_list("pk", flat=True)) == first_ids
+    assert DailyMetric.objects.count() == 3
+    voice = DailyMetric.objects.get(date=SUNDAY, channel="voice")
+    assert (voice.satisfaction_sum, voice.average_satisfaction) == (26, 8.67)
+
+
+def test_backfill_covers_every_day_of_the_range(clinic, capsys):
+    dataset.build()
+
+    call_command("backfill_metrics", "--start", "2025-03-08", "--end", "2025-03-10")
+
+    assert DailyMetric.objects.count() == 9
+    assert row(SUNDAY, "email") == SUNDAY_EMAIL
+    assert "3 day(s), 9 row(s)" in capsys.readouterr().out
+
+
+def test_backfill_refuses_a_backwards_range(clinic):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="before"):
+        call_command("backfill_metrics", "--start", "2025-03-10", "--end", "2025-03-08")
+
+
+def test_an_empty_day_has_no_rates(clinic):
+    services.rollup_day(day=SUNDAY - timedelta(days=30), tz=NY)
+
+    metric = DailyMetric.objects.get(date=SUNDAY - timedelta(days=30), channel="voice")
+    assert metric.conversations == 0
+    assert metric.conversion_rate is None and metric.containment_rate is None and metric.average_satisfaction is None
