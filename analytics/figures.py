@@ -72,11 +72,6 @@ def derive(counts):
     }
 
 
-def figures_between(start, end):
-    """Counts per channel (every channel present) for conversations that started in [start, end)."""
-    return _figures(start, end, bucket=lambda started_at: None)[None]
-
-
 def figures_by_day(first, last, tz):
     """{date: {channel: counts}} for every clinic-local day in [first, last], empty days included."""
     start, _ = local_day_bounds(first, tz)

@@ -5,7 +5,7 @@ DailyMetric rollups; today, and any past day the rollup has not reached yet (no 
 embedded default), are computed live with the same code (analytics.figures).
 """
 
-from datetime import date as date_type, timedelta
+from datetime import timedelta
 
 from django.db.models import Count
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
@@ -228,11 +228,3 @@ def scoring_failures(*, limit=50):
         .values("conversation_id", "failure_reason", "tries", "updated_at")[:limit]
     )
 
-
-def parse_date(value, *, name):
-    if value in (None, ""):
-        return None
-    try:
-        return date_type.fromisoformat(value)
-    except ValueError:
-        raise PeriodError(f"{name} must be a date as YYYY-MM-DD.") from None

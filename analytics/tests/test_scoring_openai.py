@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 import pytest
 from django.db import connection
 
-from analytics import services, tasks
+from analytics import selectors, services, tasks
 from analytics.models import ConversationScore
 from communications.models import Conversation
 from tests.fakes.openai_http import Reply
@@ -135,6 +135,7 @@ def test_invalid_json_twice_marks_the_conversation_scoring_failed(clinic, fake_o
     assert "not JSON" in conversation.scoring_error
     record = ConversationScore.objects.get(conversation=conversation)
     assert record.status == "failed" and "not JSON" in record.failure_reason
+    assert [f["conversation_id"] for f in selectors.scoring_failures()] == [conversation.pk]
     # A failed conversation is not retried by another enqueue, only when asked (force).
     assert score(conversation) == "already_failed"
     assert len(fake_openai.requests) == 2
