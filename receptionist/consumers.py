@@ -1,0 +1,77 @@
+"""The call page's websocket: a thin consumer around the voice relay."""
+
+import json
+import logging
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from receptionist.bridge import VoiceBridge
+from receptionist.limits import give_back_call_slot, take_call_slot
+
+log = logging.getLogger(__name__)
+
+
+class VoiceConsumer(AsyncWebsocketConsumer):
+    """/ws/voice/<session_id>: binary PCM16 frames and JSON control (docs/voice-protocol.md)."""
+
+    # No channel layer: a call talks to one page and one engine, never to a group, so it
+    # need not hold a channel-layer receive open (a Redis connection each) for its whole life.
+    channel_layer_alias = "voice-calls-use-no-channel-layer"
+
+    bridge = None
+    slot_ip = None
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every message, a thread hop each time:
+        # at 25-50 audio frames a second per call that is the relay's main cost. The relay itself
+        # never touches the database; its writes run through database_sync_to_async, which does it.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self):
+        await self.accept()
+        ip = (self.scope.get("client") or ("unknown", 0))[0]
+        if not await take_call_slot(ip):
+            await self.send_json_message({"type": "error", "code": "too_many_calls",
+                                          "message": "Too many calls from your address at once. Please hang up "
+                                                     "another call first."})
+            await self.send_json_message({"type": "call.ended", "reason": "too_many_calls", "message": "", "say": ""})
+            await self.close(code=4429)
+            return
+        self.slot_ip = ip
+        headers = dict(self.scope.get("headers") or [])
+        self.bridge = VoiceBridge(
+            send_text=self._send_text, send_bytes=self._send_bytes, close_page=self.close,
+            session_id=self.scope["url_route"]["kwargs"]["session_id"],
+            user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
+        )
+        await self.bridge.open()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.bridge is None:
+            return
+        if bytes_data is not None:
+            await self.bridge.on_audio(bytes_data)
+        else:
+            await self.bridge.on_message(text_data)
+
+    async def disconnect(self, code):
+        try:
+            if self.bridge is not None:
+                await self.bridge.hangup()
+        finally:
+            if self.slot_ip is not None:
+                await give_back_call_slot(self.slot_ip)
+                self.slot_ip = None
+
+    async def send_json_message(self, message):
+        await self.send(text_data=json.dumps(message))
+
+    async def _send_text(self, text):
+        await self.send(text_data=text)
+
+    async def _send_bytes(self, data):
+        await self.send(bytes_data=data)

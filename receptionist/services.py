@@ -1,0 +1,65 @@
+"""The voice call's writes, each a small synchronous function the relay's writer task runs off the relay loop.
+
+They wrap communications' services (the only place conversations are written)
+with what a call needs at its start, during it, and at its end.
+"""
+
+from communications import services as communications
+from communications.models import Channel, Conversation, Message
+from receptionist.prompt import RECORDING_NOTICE, build_instructions, greeting_line
+from scheduling.models import ClinicSettings
+
+
+def open_voice_call(*, session_id, engine, user_agent=""):
+    """Start the voice Conversation and gather what the session needs. Returns a plain dict."""
+    clinic = ClinicSettings.load()
+    conversation = communications.start_conversation(
+        channel=Channel.VOICE, metadata={"session_id": session_id, "engine": engine, "user_agent": user_agent[:300]},
+    )
+    return {
+        "conversation_id": conversation.pk, "clinic_name": clinic.name, "assistant_name": clinic.assistant_name,
+        "clinic_phone": clinic.phone, "greeting": greeting_line(clinic), "instructions": build_instructions(channel="voice"),
+    }
+
+
+def session_instructions():
+    """Fresh instructions for a new upstream session (after a reconnect): the date and time move on."""
+    return build_instructions(channel="voice")
+
+
+def record_consent(*, conversation_id, accepted):
+    communications.record_event(conversation_id=conversation_id, type="consent",
+                                data={"accepted": bool(accepted), "notice": RECORDING_NOTICE, "channel": "voice"})
+
+
+def save_utterance(*, conversation_id, speaker, content, position, item_id, sent_at, metadata=None):
+    author = Message.Author.CUSTOMER if speaker == "caller" else Message.Author.ASSISTANT
+    communications.add_message(conversation_id=conversation_id, author=author, content=content, position=position,
+                               upstream_item_id=item_id, sent_at=sent_at, metadata=metadata)
+
+
+def revise_utterance(*, conversation_id, item_id, content, metadata=None):
+    communications.revise_message(conversation_id=conversation_id, upstream_item_id=item_id, content=content,
+                                  metadata=metadata)
+
+
+def record_interruption(*, conversation_id, item_id, played_ms, audio_end_ms):
+    communications.record_event(conversation_id=conversation_id, type="interruption",
+                                data={"item_id": item_id, "played_ms": played_ms, "audio_end_ms": audio_end_ms})
+    communications.count_interruption(conversation_id=conversation_id)
+
+
+def record_event(*, conversation_id, type, data):
+    communications.record_event(conversation_id=conversation_id, type=type, data=data)
+
+
+def finish_voice_call(*, conversation_id, end_reason, failed=False, interruption_count=None, usage=None):
+    """End the call once: ended_at, duration, end reason, interruptions; scoring follows on commit."""
+    if usage:
+        communications.record_event(conversation_id=conversation_id, type="usage", data=usage)
+    communications.end_conversation(
+        conversation_id=conversation_id,
+        status=Conversation.Status.FAILED if failed else Conversation.Status.COMPLETED,
+        outcome="failed" if end_reason == "upstream_unavailable" else "",
+        end_reason=end_reason, interruption_count=interruption_count,
+    )

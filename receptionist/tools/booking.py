@@ -1,0 +1,176 @@
+"""Tools that read the calendar and book, move and cancel appointments (through scheduling's services)."""
+
+from datetime import date as date_type
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+
+from communications import services as communications
+from communications.models import Conversation
+from communications.phones import normalise_phone
+from receptionist.tools.info import find_provider, find_service, spoken_datetime
+from receptionist.tools.registry import ToolRefusal, tool
+from scheduling import services as scheduling
+from scheduling.availability import find_availability
+from scheduling.models import Appointment, ClinicSettings
+
+MAX_RANGE_DAYS = 14
+OPENINGS_SHOWN = 12
+PHONE = {"type": "string", "description": "The caller's phone number, as they said it."}
+START = {"type": "string",
+         "description": "The start in the clinic's local time, YYYY-MM-DDTHH:MM (as given by check_availability)."}
+
+
+def _date(value, name):
+    try:
+        return date_type.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ToolRefusal(f"“{value}” is not a date; use YYYY-MM-DD.", code="invalid_date", field=name) from None
+
+
+def _start(value, clinic):
+    try:
+        start = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ToolRefusal(f"“{value}” is not a date and time; use YYYY-MM-DDTHH:MM.", code="invalid_start") from None
+    # The model speaks in the clinic's wall-clock time; an offset it adds is honoured.
+    return start.replace(tzinfo=clinic.tz) if start.tzinfo is None else start
+
+
+def _customer(context, *, phone, name=""):
+    """Find or create the caller by phone and attach them to the conversation (they are identified now)."""
+    try:
+        customer = communications.find_or_create_customer(phone=phone, name=name)
+    except ValidationError:
+        raise ToolRefusal(f"“{phone}” does not look like a phone number; ask the caller to repeat it.",
+                          code="invalid_phone") from None
+    if customer.phone is None:
+        raise ToolRefusal("A phone number is needed.", code="invalid_phone")
+    context.customer_id = customer.pk
+    context.effect("customer", customer_id=customer.pk)
+    if context.conversation_id is not None:
+        communications.identify_customer(conversation_id=context.conversation_id, customer=customer)
+    return customer
+
+
+def appointment_dict(appointment, tz):
+    start = appointment.start.astimezone(tz)
+    return {"appointment_id": appointment.pk, "service": appointment.service.name,
+            "provider": appointment.provider.name, "start": start.isoformat(timespec="minutes"),
+            "spoken": spoken_datetime(start), "status": appointment.status,
+            "duration_minutes": appointment.service.duration_minutes}
+
+
+def _callers_appointment(appointment_id, phone):
+    """The appointment, only when it belongs to the phone the caller gave (no one moves another's booking)."""
+    number = normalise_phone(phone) if phone else None
+    appointment = (Appointment.objects.select_related("service", "provider", "customer")
+                   .filter(pk=appointment_id).first())
+    if appointment is None or number is None or appointment.customer.phone != number:
+        raise ToolRefusal("No appointment with that number was found for that phone number.", code="not_found")
+    return appointment
+
+
+@tool(
+    "check_availability",
+    "Open start times for a service: on one date, or over a range of up to 14 days, optionally with one provider "
+    "or in one part of the day. Returns a short spoken summary and the openings.",
+    {"service": {"type": "string", "description": "The service, by name."},
+     "date": {"type": "string", "description": "One day, YYYY-MM-DD."},
+     "start_date": {"type": "string", "description": "First day of a range, YYYY-MM-DD."},
+     "end_date": {"type": "string", "description": "Last day of a range, YYYY-MM-DD."},
+     "provider": {"type": "string", "description": "A provider the caller asked for."},
+     "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]}},
+    required=["service"],
+)
+def check_availability(*, context, service, date="", start_date="", end_date="", provider="", part_of_day=None):
+    wanted = find_service(service)
+    kwargs = {"service": wanted, "part_of_day": part_of_day or None, "now": context.now}
+    if provider:
+        kwargs["provider"] = find_provider(provider)
+    if date:
+        kwargs["date"] = _date(date, "date")
+    else:
+        first = _date(start_date, "start_date") if start_date else None
+        last = _date(end_date, "end_date") if end_date else None
+        if first and last and (last - first).days >= MAX_RANGE_DAYS:
+            last = first + timedelta(days=MAX_RANGE_DAYS - 1)
+        kwargs.update(start_date=first, end_date=last)
+    availability = find_availability(**kwargs)
+    result = availability.to_dict(limit=OPENINGS_SHOWN)
+    clinic = ClinicSettings.load()
+    # Local wall-clock starts, the very strings book_appointment takes back.
+    for opening in result["openings"]:
+        opening["start"] = datetime.fromisoformat(opening["start"]).astimezone(clinic.tz).isoformat(timespec="minutes")
+    return result
+
+
+@tool(
+    "book_appointment",
+    "Book a service at a start time from check_availability for the caller. Confirm the details with the caller "
+    "first. Without a provider, the first free provider who performs the service is chosen.",
+    {"service": {"type": "string"}, "start": START, "name": {"type": "string", "description": "The caller's name."},
+     "phone": PHONE, "email": {"type": "string"}, "provider": {"type": "string"},
+     "notes": {"type": "string", "description": "Anything the provider should know."}},
+    required=["service", "start", "name", "phone"],
+)
+def book_appointment(*, context, service, start, name, phone, email="", provider="", notes=""):
+    clinic = ClinicSettings.load()
+    customer = _customer(context, phone=phone, name=name)
+    conversation = Conversation.objects.filter(pk=context.conversation_id).first() if context.conversation_id else None
+    appointment = scheduling.book_appointment(
+        service=find_service(service), start=_start(start, clinic),
+        provider=find_provider(provider) if provider else None, customer=customer, name=name, phone=phone,
+        email=email, booked_by=Appointment.BookedBy.AI, conversation=conversation, notes=notes, now=context.now,
+    )
+    context.effect("booked", appointment_id=appointment.pk)
+    return {"booked": True, "appointment": appointment_dict(appointment, clinic.tz)}
+
+
+@tool(
+    "find_appointments",
+    "The caller's upcoming appointments, found by the phone number they were booked under.",
+    {"phone": PHONE}, required=["phone"],
+)
+def find_appointments(*, context, phone):
+    clinic = ClinicSettings.load()
+    _customer(context, phone=phone)
+    found = scheduling.find_appointments(phone=phone, upcoming_only=True, now=context.now)
+    return {"appointments": [appointment_dict(a, clinic.tz) for a in found]}
+
+
+@tool(
+    "reschedule_appointment",
+    "Move one of the caller's appointments (from find_appointments) to a new start time from check_availability.",
+    {"appointment_id": {"type": "integer"}, "phone": PHONE, "start": START,
+     "provider": {"type": "string", "description": "Only if the caller wants a different provider."}},
+    required=["appointment_id", "phone", "start"],
+)
+def reschedule_appointment(*, context, appointment_id, phone, start, provider=""):
+    clinic = ClinicSettings.load()
+    appointment = _callers_appointment(appointment_id, phone)
+    _customer(context, phone=phone)
+    moved = scheduling.reschedule_appointment(
+        appointment=appointment, start=_start(start, clinic),
+        provider=find_provider(provider) if provider else None, by=Appointment.BookedBy.AI, now=context.now,
+    )
+    context.effect("rescheduled", appointment_id=moved.pk)
+    return {"rescheduled": True, "appointment": appointment_dict(moved, clinic.tz)}
+
+
+@tool(
+    "cancel_appointment",
+    "Cancel one of the caller's appointments (from find_appointments). Tell the caller if it counts as a late "
+    "cancellation under the clinic's policy.",
+    {"appointment_id": {"type": "integer"}, "phone": PHONE, "reason": {"type": "string"}},
+    required=["appointment_id", "phone"],
+)
+def cancel_appointment(*, context, appointment_id, phone, reason=""):
+    clinic = ClinicSettings.load()
+    appointment = _callers_appointment(appointment_id, phone)
+    _customer(context, phone=phone)
+    cancelled = scheduling.cancel_appointment(appointment=appointment, reason=reason, by=Appointment.BookedBy.AI,
+                                              now=context.now)
+    context.effect("cancelled", appointment_id=cancelled.pk)
+    return {"cancelled": True, "late_cancellation": cancelled.late_cancellation, "policy": clinic.cancellation_policy,
+            "appointment": appointment_dict(cancelled, clinic.tz)}
