@@ -44,6 +44,9 @@ class DemoCalendar:
     def providers_for(self, service):
         return [p for p in self.providers if p.id in self.performs[service.id]]
 
+    def working_days(self, provider):
+        return sorted({day for (provider_id, day) in self.schedules if provider_id == provider.id})
+
     def add_time_off(self, provider, start, end):
         self.time_off[provider.id].append((start, end))
 

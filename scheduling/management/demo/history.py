@@ -48,6 +48,7 @@ class Catalogue:
     providers: list
     faqs: dict
     hours_text: str
+    hours_by_day: list
     closures: list
 
 
@@ -73,8 +74,16 @@ def _load_catalogue(clinic):
         providers=list(Provider.objects.filter(is_active=True).prefetch_related("services")),
         faqs=faqs,
         hours_text=spoken_hours(list(clinic.hours.all())),
+        hours_by_day=_hours_by_day(clinic),
         closures=list(Closure.objects.filter(date__gte=clinic.local_now().date()).values_list("date", "reason")),
     )
+
+
+def _hours_by_day(clinic):
+    hours = {}
+    for row in clinic.hours.all():
+        hours.setdefault(row.weekday, []).append(f"{row.opens_at:%-I:%M %p} to {row.closes_at:%-I:%M %p}")
+    return [{"day": day.label, "hours": " and ".join(hours[day.value]) if day.value in hours else "closed"} for day in Weekday]
 
 
 def _uuid(rng):
@@ -121,7 +130,8 @@ class HistoryBuilder:
 
     # --- appointments ----------------------------------------------------------
     def _new_appointment(self, *, person, service, provider, start, end, booked_by, rng, conversation=None,
-                         booked_at=None, by_conversation=False, booked_days_before=None, notes="", cancel=None):
+                         booked_at=None, by_conversation=False, booked_days_before=None, notes="", cancel=None,
+                         late=False, moved_from=None):
         if by_conversation:
             created = booked_at
         elif booked_days_before is not None:
@@ -132,12 +142,21 @@ class HistoryBuilder:
             customer=person.customer, service=service, provider=provider, start=start, end=end,
             booked_by=booked_by, conversation=conversation if by_conversation else None, notes=notes,
         )
+        if moved_from is not None:
+            # The shape scheduling.services.reschedule_appointment keeps.
+            old_provider, old_start = moved_from
+            appointment.metadata = {"reschedules": [{
+                "from": old_start.astimezone(self.tz).isoformat(), "to": start.astimezone(self.tz).isoformat(),
+                "from_provider": old_provider.pk, "to_provider": provider.pk, "by": "ai",
+                "at": booked_at.isoformat(),
+            }]}
         # The fate of a visit once its time has passed, drawn now so the shape never depends on the clock.
         roll = rng.random()
         appointment._demo = {
             "created": min(created, self.now - timedelta(minutes=5)),
             "fate": "completed" if roll < 0.86 else "no_show" if roll < 0.92 else "cancelled",
             "cancel": cancel,
+            "late": late,
             "cancel_at": booked_at,
             "cancel_lead": timedelta(hours=rng.uniform(3, 72)),
             "cancel_reason": rng.choice(PAST_CANCEL_REASONS),
@@ -364,11 +383,16 @@ class HistoryBuilder:
             appointment.status = Appointment.Status.CANCELLED
             appointment.cancellation_reason = demo["cancel"]
             appointment.cancelled_at = min(demo["cancel_at"], self.now)
+            appointment.cancelled_by = Appointment.BookedBy.AI
+            appointment.late_cancellation = demo["late"]
         elif appointment.end <= self.now:
             appointment.status = demo["fate"]
             if demo["fate"] == "cancelled":
                 appointment.cancellation_reason = demo["cancel_reason"]
                 appointment.cancelled_at = max(appointment.start - demo["cancel_lead"], demo["created"])
+                appointment.cancelled_by = Appointment.BookedBy.STAFF
+                appointment.late_cancellation = appointment.start - appointment.cancelled_at < timedelta(
+                    hours=self.clinic.cancellation_notice_hours)
         else:
             appointment.status = Appointment.Status.SCHEDULED
 
@@ -387,7 +411,8 @@ class HistoryBuilder:
                 conversation=conversation, content=turn.text, sent_at=at, position=len(written),
                 author=Message.Author.CUSTOMER if inbound else Message.Author.ASSISTANT,
                 direction=Message.Direction.INBOUND if inbound else Message.Direction.OUTBOUND,
-                upstream_item_id=f"item_{_hex(rng, 20)}" if scene.voice else "",
+                upstream_item_id=f"item_{_hex(rng, 20)}" if scene.voice and not turn.metadata else "",
+                metadata=dict(turn.metadata),
             )
             written.append((message, turn))
             if scene.sms:
@@ -447,6 +472,7 @@ class HistoryBuilder:
     def _events(self, drawn):
         """Tool calls (linked to the assistant line that used the result), barge-ins and errors."""
         by_turn = {id(turn): message for message, turn in drawn.written}
+        rng = drawn.scene.rng
         events, previous_assistant = [], None
         turns = drawn.timeline
         for index, (turn, at) in enumerate(turns):
@@ -456,11 +482,16 @@ class HistoryBuilder:
                 continue
             if isinstance(turn, Tool):
                 following = next((by_turn.get(id(t)) for t, _ in turns[index + 1:] if isinstance(t, Line) and t.author == "assistant"), None)
-                data = {"name": turn.name, "arguments": _resolve(turn.arguments), "result": _resolve(turn.result)}
+                data = {"name": turn.name, "arguments": _resolve(turn.arguments), "result": _resolve(turn.result),
+                        "call_id": f"call_{_hex(rng, 16)}" if drawn.scene.voice else "", "duration_ms": rng.randint(4, 90)}
                 events.append(CommunicationEvent(conversation=drawn.conversation, message=following, type="tool_call", at=at, data=data))
+            elif turn.type == "interruption":
+                # The caller cut Ava off: what the page had played of her last line, as the relay records it.
+                data = {"item_id": previous_assistant.upstream_item_id if previous_assistant else "", **turn.data}
+                data["played_ms"] = data["audio_end_ms"]
+                events.append(CommunicationEvent(conversation=drawn.conversation, message=previous_assistant, type=turn.type, at=at, data=data))
             else:
-                linked = previous_assistant if turn.type == "interruption" else None
-                events.append(CommunicationEvent(conversation=drawn.conversation, message=linked, type=turn.type, at=at, data=dict(turn.data)))
+                events.append(CommunicationEvent(conversation=drawn.conversation, message=None, type=turn.type, at=at, data=dict(turn.data)))
         return events
 
 

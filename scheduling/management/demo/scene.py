@@ -9,6 +9,7 @@ from datetime import time, timedelta
 
 from scheduling.models import Weekday
 
+END_CALL_RESULT = {"ending": True, "instruction": "Say a short, warm goodbye now; the call ends after it."}
 SIGNATURE = "Warm regards,\n{assistant}\n{clinic}\n{phone}"
 
 
@@ -23,6 +24,7 @@ class Tool:
 class Line:
     author: str  # "customer" or "assistant"
     text: str
+    metadata: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +58,15 @@ class WhenHint:
     after: time | None = None
     before: time | None = None
 
+    @property
+    def part_of_day(self):
+        """The tool's words for it: 'morning' before noon, 'afternoon' from noon."""
+        if self.before and self.before <= time(12):
+            return "morning"
+        if self.after and self.after >= time(12):
+            return "afternoon"
+        return None
+
 
 SERVICE_PHRASES = {
     "botox": ["Botox", "Botox for my forehead lines", "Botox, just the frown lines", "a Botox touch-up"],
@@ -77,7 +88,7 @@ ARTICLES = {
 
 BARE_NAMES = {
     "chemical-peel": "chemical peel", "dermal-fillers": "filler", "laser-hair-removal": "laser hair removal",
-    "consultation": "consultation", "prp-facial": "PRP facial",
+    "consultation": "consultation", "prp-facial": "PRP facial", "microneedling": "microneedling",
 }
 
 # How often each treatment comes up when people ask to book.
@@ -201,11 +212,11 @@ class Scene:
         """The treatment after 'my' or 'your': 'chemical peel', 'HydraFacial'."""
         return BARE_NAMES.get(service.slug, service.name)
 
-    @staticmethod
-    def costs(service):
-        """'Botox is $14 a unit…', 'Dermal fillers are $600…'."""
-        verb = "are" if service.name.endswith("s") else "is"
-        return f"{service.name} {verb} {service.spoken_price()}"
+    def costs(self, service, *, sentence_start=True):
+        """'Botox is $14 a unit…', 'Dermal fillers are $600…' (mid-sentence: 'filler is $600…')."""
+        name = service.name if sentence_start else self.bare(service)
+        verb = "are" if name.endswith("s") else "is"
+        return f"{name} {verb} {service.spoken_price()}"
 
     def phrase(self, service):
         return self.rng.choice(SERVICE_PHRASES.get(service.slug, [service.name]))
@@ -214,8 +225,8 @@ class Scene:
     def customer(self, text):
         self.turns.append(Line("customer", text))
 
-    def assistant(self, text):
-        self.turns.append(Line("assistant", text))
+    def assistant(self, text, **metadata):
+        self.turns.append(Line("assistant", text, metadata))
 
     def tool(self, name, arguments, result):
         self.turns.append(Tool(name, arguments, result))
@@ -235,14 +246,15 @@ class Scene:
         self.assistant(f"Hi {self.first},\n\n{body}\n\n{signature}")
 
     def greet(self):
-        """Ava's first words on a call."""
+        """The caller accepts the recording notice on the call page; Ava speaks first."""
+        self.event("consent", accepted=True, channel="voice")
         self.assistant(self.clinic.greeting_text())
 
-    def goodbye(self, text, *, reason="caller_done"):
-        """Ava's last line on a call, and the end_call tool."""
-        self.assistant(text)
+    def goodbye(self, text, *, reason="caller is done"):
+        """Ava's last line; on a call the end_call tool comes first, as the real tool asks."""
         if self.voice:
-            self.tool("end_call", {"reason": reason}, {"ok": True})
+            self.tool("end_call", {"reason": reason}, END_CALL_RESULT)
+        self.assistant(text)
 
     # --- times ---------------------------------------------------------------
     def local(self, dt):
@@ -273,9 +285,6 @@ class Scene:
         if delta == 1:
             return "tomorrow"
         return f"{local:%A}" if delta < 7 else f"{local:%A} the {ordinal(local.day)}"
-
-    def iso(self, dt):
-        return self.local(dt).isoformat()
 
     def when_hint(self):
         """When the customer would like to come in."""
@@ -316,9 +325,6 @@ class Scene:
         )
         self.appointments.append(appointment)
         return appointment
-
-    def slots_result(self, options):
-        return {"slots": [{"start": self.iso(start), "provider": provider.name} for provider, start in options]}
 
     def offer_sentence(self, offered):
         """'2 PM or 4:30 PM with Sofia' or 'Tuesday the 1st at 2 PM with Sofia, or ...'."""

@@ -6,18 +6,10 @@ through the scene's diary, and returns the Script (scores) a careful scorer woul
 
 from datetime import timedelta
 
+from scheduling.management.demo import tools
 from scheduling.management.demo.scene import Script, WhenHint, clock, first_sentence
 
 # --- information topics (also used inside other scripts) ----------------------
-
-
-def _service_info(service):
-    return {
-        "name": service.name,
-        "duration_minutes": service.duration_minutes,
-        "price": service.spoken_price(),
-        "requires_consultation": service.requires_consultation,
-    }
 
 
 def _faq(s, category, index=0):
@@ -37,9 +29,9 @@ def topic_price(s):
             [f"How much is {phrase}?", f"hi what's the price for {phrase}", f"How much do you charge for {phrase}?"],
             f"Could you tell me how much {phrase} costs at your clinic, and how long it takes?",
         ),
-        "tool": ("get_service_info", {"service": service.slug}, _service_info(service)),
+        "tool": tools.service_info(s, service),
         "answer": answer,
-        "label": f"the price of {service.name}",
+        "label": f"the price of {s.named(service)}",
         "subject": f"{service.name} pricing",
     }
 
@@ -57,22 +49,20 @@ def topic_hours(s):
             ["what are your hours?", "Are you open Saturdays?", "how late are you open?"],
             "What are your opening hours? I work weekdays, so I'm wondering about evenings and weekends.",
         ),
-        "tool": ("get_business_info", {"topic": "hours"}, {"hours": s.catalogue.hours_text, "closures": [
-            {"date": day.isoformat(), "reason": reason} for day, reason in closures
-        ]}),
+        "tool": tools.business_info(s, "opening hours"),
         "answer": answer,
         "label": "opening hours",
         "subject": "Opening hours",
     }
 
 
-def _faq_topic(category, index, questions, label, subject):
+def _faq_topic(category, index, questions, label, subject, topic_words):
     def topic(s):
         entry = _faq(s, category, index)
         answer = entry.answer if entry else f"I'll have someone from {s.clinic.name} get back to you on that."
         return {
             "question": s.by_channel(*questions),
-            "tool": ("get_business_info", {"topic": category}, {"question": entry.question, "answer": entry.answer} if entry else {}),
+            "tool": tools.business_info(s, topic_words, [entry] if entry else []),
             "answer": answer,
             "label": label,
             "subject": subject,
@@ -85,43 +75,43 @@ topic_parking = _faq_topic(
     "parking", 0,
     (["Where do I park when I come in?", "Is there parking near you?"], ["is there parking nearby?", "Where should I park?"],
      "Is there parking near you? I'll be driving in from New Jersey."),
-    "parking", "Parking",
+    "parking", "Parking", "parking",
 )
 topic_subway = _faq_topic(
     "parking", 1,
     (["What's the closest subway stop?"], ["what subway is closest to you?"], "How do I get to you by subway?"),
-    "directions", "Directions",
+    "directions", "Directions", "subway directions",
 )
 topic_promotions = _faq_topic(
     "promotions", 0,
     (["Do you have any specials going on right now?"], ["Any deals right now?", "do you have any promos this month?"],
      "Are you running any specials at the moment? I'm a new client."),
-    "current specials", "Specials",
+    "current specials", "Specials", "specials promotions",
 )
 topic_gift_cards = _faq_topic(
     "promotions", 2,
     (["Do you sell gift cards? It's for my sister's birthday."], ["do you do gift cards?"],
      "Do you sell gift cards? I'd like to get one for my mom for the holidays."),
-    "gift cards", "Gift cards",
+    "gift cards", "Gift cards", "gift cards",
 )
 topic_financing = _faq_topic(
     "payment", 1,
     (["Do you offer any kind of payment plan?"], ["do you have payment plans?", "Can I pay in installments?"],
      "Do you offer financing? I'm interested in CoolSculpting but would rather spread the cost."),
-    "financing", "Financing",
+    "financing", "Financing", "financing payment plans",
 )
 topic_payment = _faq_topic(
     "payment", 0,
     (["What kinds of payment do you take? Can I use my HSA card?"], ["do you take apple pay?"],
      "Which payment methods do you accept? Can I use my FSA card?"),
-    "payment methods", "Payment",
+    "payment methods", "Payment", "payment methods",
 )
 topic_first_visit = _faq_topic(
     "first_visit", 0,
     (["It'd be my first time getting anything done. What should I expect?"],
      ["first time here, what should I expect at the first visit?"],
      "I've never had any aesthetic treatment before. What happens at a first visit?"),
-    "what to expect at a first visit", "First visit",
+    "what to expect at a first visit", "First visit", "first visit",
 )
 
 
@@ -133,9 +123,9 @@ def topic_aftercare(s):
             [f"is there downtime after {s.phrase(service)}?", f"Can I go back to work after {s.phrase(service)}?"],
             f"I have a busy few weeks coming up. Is there any downtime after {s.phrase(service)}?",
         ),
-        "tool": ("get_service_info", {"service": service.slug}, {**_service_info(service), "aftercare": service.aftercare}),
+        "tool": tools.service_info(s, service),
         "answer": service.aftercare,
-        "label": f"downtime after {service.name}",
+        "label": f"downtime after {s.named(service)}",
         "subject": f"Downtime after {service.name}",
     }
 
@@ -148,9 +138,9 @@ def topic_preparation(s):
             [f"anything I need to do before {s.phrase(service)}?"],
             f"I'm thinking about {s.phrase(service)}. Is there anything I should do to prepare?",
         ),
-        "tool": ("get_service_info", {"service": service.slug}, {**_service_info(service), "preparation": service.preparation}),
+        "tool": tools.service_info(s, service),
         "answer": service.preparation,
-        "label": f"preparing for {service.name}",
+        "label": f"preparing for {s.named(service)}",
         "subject": f"Preparing for {service.name}",
     }
 
@@ -166,11 +156,9 @@ def topic_providers(s):
             [f"who does {s.phrase(service)} there?"],
             f"Could you tell me about the providers who do {s.phrase(service)}? I'd like someone experienced.",
         ),
-        "tool": ("get_provider_info", {"service": service.slug}, {"providers": [
-            {"name": p.name, "title": p.title, "credentials": p.credentials} for p in providers
-        ]}),
+        "tool": tools.provider_info(s, service),
         "answer": answer,
-        "label": f"who performs {service.name}",
+        "label": f"who does {s.named(service)}",
         "subject": "Your providers",
     }
 
@@ -179,7 +167,7 @@ def topic_pain(s):
     service = s.service("laser-hair-removal")
     return {
         "question": s.by_channel(["Does laser hair removal hurt?"], ["does laser hurt??"], "How painful is laser hair removal? I have a low pain tolerance."),
-        "tool": ("get_service_info", {"service": service.slug}, _service_info(service)),
+        "tool": tools.service_info(s, service),
         "answer": (
             "Most people describe it as a rubber band snapping against the skin, and each pulse is over in a "
             "moment. Our laser cools the skin as it works, and we can use numbing cream on sensitive areas."
@@ -196,8 +184,10 @@ TOPICS = [
 ]
 
 
-def _ask(s, topic, *, opening):
+def _ask(s, topic, *, opening, lead_in=""):
     question = topic["question"]
+    if lead_in:
+        question = f"{lead_in} {question[0].lower()}{question[1:]}"
     if s.email:
         s.customer_email(question, subject=topic["subject"] if opening else None)
     else:
@@ -224,9 +214,8 @@ def info(s):
     for index, make in enumerate(picks):
         topic = make(s)
         labels.append(topic["label"])
-        if index and s.voice:
-            s.customer(s.pick("Okay. And one more thing.", "Got it. Oh, also,", "Great. Another question:"))
-        _ask(s, topic, opening=index == 0)
+        lead_in = s.pick("Okay. And one more thing:", "Got it. Oh, also,", "Great. Another question:") if index and s.voice else ""
+        _ask(s, topic, opening=index == 0, lead_in=lead_in)
     if s.voice:
         s.customer(s.pick(
             "Okay, great. I'll think about it and call back to book.", "Perfect, that's all I needed. Thank you!",
@@ -262,9 +251,8 @@ def booked(s):
     offered = s.offer(options, 2 if s.rng.random() < 0.8 else 3)
     provider, start = s.rng.choice(offered)
     phrase = s.phrase(wanted)
-    asked_price = service.slug != "consultation" and s.rng.random() < 0.3
-    check = ("check_availability", {"service": service.slug, "date": hint.first_day.isoformat(), "provider": None},
-             s.slots_result(offered))
+    asked_price = s.voice and service.slug != "consultation" and s.rng.random() < 0.3
+    check = tools.availability(s, service, hint.first_day, offered, total=len(options), part_of_day=hint.part_of_day)
     consult_note = (
         f"For new clients, {s.named(wanted)} starts with a complimentary 30-minute consultation, so one of our "
         "providers can talk through what you'd like and make a plan; treatment is usually at a follow-up visit."
@@ -290,7 +278,7 @@ def booked(s):
                 s.customer(s.pick("Oh, okay. Sure, that makes sense.", "Okay, let's do that."))
         if asked_price:
             s.customer(s.pick(f"And roughly how much does {s.named(wanted)} cost?", "Before we book, how much is it usually?"))
-            s.tool("get_service_info", {"service": wanted.slug}, _service_info(wanted))
+            s.tool(*tools.service_info(s, wanted))
             s.assistant(f"{s.costs(wanted)}.")
             s.customer(s.pick("Okay, that's about what I expected.", "Okay, great."))
         s.tool(*check)
@@ -324,10 +312,10 @@ def booked(s):
             f"I'd like to book {phrase} {hint.voice}. Please let me know what you have available.",
             f"I'm interested in {phrase} and wondered if you have any availability {hint.voice}.",
         )
-        s.customer_email(ask, subject=s.pick(f"Appointment request: {wanted.name}", f"Booking {wanted.name}", f"{wanted.name} availability?"))
+        s.customer_email(ask, subject=s.pick(f"Appointment request: {wanted.name}", f"{wanted.name} appointment", f"{wanted.name} availability?"))
         s.tool(*check)
         lines = "\n".join(f"• {s.when(when)} with {who.name}" for who, when in offered)
-        price = "" if service.slug == "consultation" else f" For reference, {s.costs(wanted)}."
+        price = "" if service.slug == "consultation" else f" For reference, {s.costs(wanted, sentence_start=False)}."
         intro = f"{consult_note}\n\n" if needs_consultation else "Thanks for getting in touch! "
         s.assistant_email(f"{intro}I have these openings for {s.named(service)}:\n\n{lines}\n\nJust reply with the one you'd like and I'll reserve it for you.{price}")
         s.customer_email(s.pick(f"{s.when(start)} works for me. Please book it.", f"Please put me down for {s.when(start)}. Thank you!"))
@@ -336,12 +324,7 @@ def booked(s):
         service=service, provider=provider, start=start, booked_by="ai", by_conversation=True,
         notes=f"New client interested in {wanted.name}." if needs_consultation else "",
     )
-    s.tool("book_appointment", {
-        "service": service.slug, "provider": provider.name, "start": s.iso(start),
-        "customer_name": s.full, "phone": s.person.customer.phone,
-        **({"email": s.person.customer.email} if s.email else {}),
-    }, {"appointment_id": appointment, "status": "scheduled", "service": service.name, "provider": provider.name,
-        "start": s.iso(start), "end": s.iso(appointment.end)})
+    s.tool(*tools.book(s, appointment, service=service, provider=provider, start=start))
     prep = first_sentence(service.preparation)
     who = provider.name.split()[0]
 
@@ -351,7 +334,7 @@ def booked(s):
             parking = _faq(s, "parking")
             if parking:
                 s.customer("Actually, yes. Where do I park?")
-                s.tool("get_business_info", {"topic": "parking"}, {"question": parking.question, "answer": parking.answer})
+                s.tool(*tools.business_info(s, "parking", [parking]))
                 s.assistant(parking.answer)
         s.customer(s.pick("No, that's everything. Thank you so much!", "That's it, thanks!", "Nope, that's all. Thanks!"))
         s.goodbye(f"You're welcome, {s.first}! We'll see you {s.day_name(start)}. Have a great day.")
@@ -428,13 +411,12 @@ def rescheduled(s):
     provider, start = s.rng.choice(offered)
     appointment = s.appointment(
         service=service, provider=provider, start=start, booked_by=s.pick("staff", "staff", "ai", "online"),
-        booked_days_before=s.rng.randint(3, 25),
-        notes=f"Moved from {s.plain(old_start)} at the client's request ({s.channel}).",
+        booked_days_before=s.rng.randint(3, 25), moved_from=(old_provider, old_start),
     )
-    found_result = {"appointments": [{"appointment_id": appointment, "service": service.name, "provider": old_provider.name, "start": s.iso(old_start)}]}
-    check = ("check_availability", {"service": service.slug, "date": hint.first_day.isoformat(), "provider": old_provider.name}, s.slots_result(offered))
-    move = ("reschedule_appointment", {"appointment_id": appointment, "start": s.iso(start)},
-            {"status": "scheduled", "start": s.iso(start), "provider": provider.name})
+    found = tools.find(s, appointment, service=service, provider=old_provider, start=old_start)
+    check = tools.availability(s, service, hint.first_day, offered, total=len(options), provider=old_provider,
+                               part_of_day=hint.part_of_day)
+    move = tools.reschedule(s, appointment, service=service, provider=provider, start=start)
     old_who, who = old_provider.name.split()[0], provider.name.split()[0]
 
     if s.voice:
@@ -444,7 +426,7 @@ def rescheduled(s):
             f"Hi, this is {s.full}. I have {s.named(service)} booked for {s.day_name(old_start)} and something came up.",
             "Hi, I need to move my appointment.",
         ))
-        s.tool("find_appointments", {"phone": s.person.customer.phone}, found_result)
+        s.tool(*found)
         s.assistant(f"No problem, {s.first}. I see {s.named(service)} with {old_who} on {s.when(old_start)}. When would work better?")
         s.customer(f"Do you have anything {hint.voice}?")
         s.tool(*check)
@@ -459,7 +441,7 @@ def rescheduled(s):
             f"Hi, can I move my {s.local(old_start):%A} appointment? Something came up",
             f"hi it's {s.first}, I need to reschedule {s.day_name(old_start)}. anything {hint.text}?",
         ))
-        s.tool("find_appointments", {"phone": s.person.customer.phone}, found_result)
+        s.tool(*found)
         s.tool(*check)
         s.assistant(f"Hi {s.first}! I see {s.named(service)} with {old_who} on {s.when(old_start)}. I can move you to {s.offer_sentence(offered)}. Which works?")
         s.customer(_choose_line(s, offered, start).lower().rstrip("."))
@@ -472,7 +454,7 @@ def rescheduled(s):
             f"I have {s.named(service)} booked on {s.when(old_start)} and I need to move it. {hint.voice.capitalize()} would be ideal if you have anything.",
             subject=s.pick("Need to reschedule", "Reschedule my appointment", f"Moving my {s.local(old_start):%A} appointment"),
         )
-        s.tool("find_appointments", {"email": s.person.customer.email}, found_result)
+        s.tool(*found)
         s.tool(*check)
         lines = "\n".join(f"• {s.when(when)} with {p.name}" for p, when in offered)
         s.assistant_email(f"Of course. I found your {s.bare(service)} with {old_provider.name} on {s.when(old_start)}. Here's what I have:\n\n{lines}\n\nReply with the one you'd like and I'll move it.")
@@ -506,16 +488,16 @@ def cancelled(s):
     late = start - s.at < timedelta(hours=s.clinic.cancellation_notice_hours)
     appointment = s.appointment(
         service=service, provider=provider, start=start, booked_by=s.pick("staff", "staff", "ai", "online"),
-        booked_days_before=s.rng.randint(4, 30), cancel=reason,
+        booked_days_before=s.rng.randint(4, 30), cancel=reason, late=late,
     )
-    found_result = {"appointments": [{"appointment_id": appointment, "service": service.name, "provider": provider.name, "start": s.iso(start)}]}
-    cancel = ("cancel_appointment", {"appointment_id": appointment, "reason": reason}, {"status": "cancelled", "late_cancellation": late})
+    found = tools.find(s, appointment, service=service, provider=provider, start=start)
+    cancel = tools.cancel(s, appointment, service=service, provider=provider, start=start, reason=reason, late=late)
     fee = " Because it's within 24 hours, our policy does carry a $50 late-cancellation fee." if late else ""
     who = provider.name.split()[0]
     if s.voice:
         s.greet()
         s.customer(f"Hi, I need to cancel my appointment {s.day_name(start)}. {said[0].upper()}{said[1:]}.")
-        s.tool("find_appointments", {"phone": s.person.customer.phone}, found_result)
+        s.tool(*found)
         s.assistant(f"I'm sorry to hear that, {s.first}. I see {s.named(service)} with {who} on {s.when(start)}. Would you like to move it to another day instead of cancelling?")
         s.customer(s.pick("No, just cancel it for now, please. I'll call back when things settle down.", "Just cancel for now, thanks."))
         s.tool(*cancel)
@@ -524,7 +506,7 @@ def cancelled(s):
         s.goodbye("Take care, and we hope to see you soon.")
     elif s.sms:
         s.customer(f"Hi, I need to cancel my {s.bare(service)} {s.day_name(start)}, {texted}. Sorry!")
-        s.tool("find_appointments", {"phone": s.person.customer.phone}, found_result)
+        s.tool(*found)
         s.assistant(f"No problem, {s.first}. I found {s.named(service)} with {who} on {s.when(start)}. Cancel it, or would you like to reschedule?")
         s.customer(s.pick("cancel please", "Just cancel for now", "cancel, thanks"))
         s.tool(*cancel)
@@ -536,7 +518,7 @@ def cancelled(s):
             f"I need to cancel my appointment on {s.when(start)}; {said}. Sorry for the inconvenience.",
             subject=s.pick("Cancel appointment", "Cancellation", f"Cancelling {s.local(start):%A}"),
         )
-        s.tool("find_appointments", {"email": s.person.customer.email}, found_result)
+        s.tool(*found)
         s.tool(*cancel)
         s.assistant_email(f"Your {s.bare(service)} with {provider.name} on {s.when(start)} is cancelled.{fee} Whenever you're ready to rebook, just reply here or call us at {s.clinic.phone}.")
     satisfaction = s.pick(5, 6, 7) if late else s.pick(7, 8, 8, 9)
@@ -561,61 +543,72 @@ def escalated(s):
     provider = s.rng.choice(providers)
     who = provider.name.split()[0]
     past = s.pick("on Monday", "last week", "a few days ago", "on Saturday")
+    urgent = False
     if kind == "complication":
+        urgent = True
         said = f"I had lip filler with {who} {past} and one side is still really swollen, and it looks kind of bluish. Is that normal?"
         reply = (
-            "Thank you for telling me. Some swelling is common after filler, but a bluish or pale colour is something "
-            f"our clinical team needs to look at right away, so I'm getting {who} for you now. If you have severe pain "
-            "or the colour spreads, please go to the nearest emergency room."
+            "Thank you for telling me. Some swelling is normal after filler, but a bluish or pale colour needs to be "
+            f"looked at right away. If you have severe pain or the colour is spreading, please call 911 now. I've flagged "
+            f"this as urgent, and {who} or another of our clinical team will call you back as soon as possible."
         )
-        reason, urgency, sentiment, satisfaction = "Possible filler complication: swelling and bluish discoloration", "urgent", "negative", s.pick(5, 6, 7)
-        frustration = ["worried about a treatment reaction"]
+        reason = f"Possible filler complication: swelling and bluish colour on one side of the lip, treated by {provider.name} {past}."
+        sentiment, satisfaction, frustration = "negative", s.pick(5, 6, 7), ["worried about a reaction after treatment"]
     elif kind == "billing":
         said = f"I was charged twice for my HydraFacial {past}. I'd like one of the charges refunded."
-        reply = "I'm sorry about that. I can't see payment records, so I'm passing this to our front-desk manager, who can check and refund any duplicate charge. They'll call you back today."
-        reason, urgency, sentiment, satisfaction = "Reports a duplicate charge for a HydraFacial", "normal", "negative", s.pick(5, 6)
-        frustration = ["charged twice", "assistant could not see payments"]
+        reply = ("I'm sorry about that. I can't see payment records, so I've passed this to our front-desk manager, "
+                 "who can check and refund any duplicate charge. They'll call you back today during opening hours.")
+        reason = f"Says they were charged twice for a HydraFacial {past}; wants the duplicate refunded."
+        sentiment, satisfaction, frustration = "negative", s.pick(5, 6), ["charged twice", "assistant could not see payments"]
     elif kind == "result":
-        said = f"I got Botox {past.replace('a few days', 'two weeks')} and my forehead still moves completely. Honestly I'm pretty disappointed."
+        said = f"I got Botox {s.pick('two weeks ago', 'a couple of weeks ago', 'about three weeks ago')} and my forehead still moves completely. Honestly I'm pretty disappointed."
         reply = (
             "I'm sorry it hasn't worked the way you hoped. It can take up to 14 days to see the full effect, and "
-            f"first-time clients get a free touch-up at two weeks. I'll have {who} call you to look at it and set that up."
+            f"first-time clients get a free touch-up at two weeks. I've asked {who} to call you back to look at it and set that up."
         )
-        reason, urgency, sentiment, satisfaction = "Unhappy with Botox result; wants a touch-up", "normal", "mixed", s.pick(4, 5, 6)
-        frustration = ["treatment did not work as expected"]
+        reason = "Unhappy with a Botox result after two weeks; wants it looked at (free touch-up may apply)."
+        sentiment, satisfaction, frustration = "mixed", s.pick(4, 5, 6), ["treatment did not work as expected"]
     elif kind == "pregnancy":
         said = "I have a peel booked next week but I just found out I'm pregnant. Can I still do it?"
         reply = (
             "Congratulations! That's a question for our clinical team rather than me, since it depends on the peel. "
-            f"I'm passing it to {who} now so they can advise you before your appointment."
+            f"I've passed it to {who}, who will call you back before your appointment."
         )
-        reason, urgency, sentiment, satisfaction = "Pregnant; asks whether her chemical peel is safe", "normal", "positive", s.pick(7, 8)
-        frustration = []
+        reason = "Newly pregnant; asks whether her chemical peel next week is safe."
+        sentiment, satisfaction, frustration = "positive", s.pick(7, 8), []
     else:
         said = f"I have some questions about {service.name} and my medical history. Can I talk to a real person, please?"
-        reply = f"Of course. I'll connect you with our front desk; they can bring in {who} for the medical questions."
-        reason, urgency, sentiment, satisfaction = f"Wants to discuss {service.name} and medical history with a person", "normal", "neutral", s.pick(6, 7)
-        frustration = ["asked for a person"]
-    transfer_result = {"status": "transferred" if s.voice else "staff_notified", "to": provider.name if kind != "billing" else "Front desk"}
+        reply = f"Of course. I've asked our team to call you back; they can bring in {who} for the medical questions."
+        reason = f"Wants to talk to a person about {service.name} and their medical history."
+        sentiment, satisfaction, frustration = "neutral", s.pick(6, 7), ["asked for a person"]
+
+    def hand_over():
+        s.event("escalated", reason=reason, urgent=urgent, channel=s.channel)
+        s.event("staff_task", kind="callback", reason=reason, urgent=urgent, phone="",
+                requested_at=s.local(s.at).isoformat())
+        s.tool(*tools.transfer(s, reason=reason, urgent=urgent))
 
     if s.voice:
         s.greet()
         s.customer(said)
-        s.tool("transfer_to_staff", {"reason": reason, "urgency": urgency}, transfer_result)
-        s.assistant(f"{reply} Please hold for just a moment.")
+        hand_over()
+        s.assistant(f"{reply} Is this number the best one to reach you?")
+        s.customer(s.pick("Yes, this is my cell.", "Yes. Thank you.", "Yes, please call soon."))
+        s.goodbye("Thank you. Someone will be in touch very soon. Take care.")
     elif s.sms:
         s.customer(said)
-        s.tool("transfer_to_staff", {"reason": reason, "urgency": urgency}, transfer_result)
-        s.assistant(reply.replace("I'm getting", "I've alerted").replace("for you now", "and they'll call you within 15 minutes"))
-        s.customer(s.pick("Ok thank you", "ok", "Thanks, waiting for the call"))
+        hand_over()
+        s.assistant(reply)
+        s.customer(s.pick("Ok thank you", "ok", "Thanks, I'll wait for the call"))
     else:
         s.customer_email(said, subject=s.pick("Question after my treatment", "Concern", "Need help", "Please call me"))
-        s.tool("transfer_to_staff", {"reason": reason, "urgency": urgency}, transfer_result)
-        s.assistant_email(reply.replace("I'm getting", "I've alerted").replace("for you now", "and they will call you shortly"))
+        hand_over()
+        s.assistant_email(reply)
     return Script(
         outcome="escalated", satisfaction=satisfaction, sentiment=sentiment, escalated=True,
-        summary=f"{s.full or 'Caller'}: {reason[0].lower()}{reason[1:]}. Handed to {transfer_result['to']}" + (" as urgent." if urgency == "urgent" else "."),
-        frustration=frustration, success=["escalated promptly"], end_reason="transferred",
+        summary=f"{s.full}: {reason[0].lower()}{reason[1:]} Passed to staff for a callback" + (", flagged urgent." if urgent else "."),
+        frustration=frustration, success=["escalated promptly", "set expectations for the callback"],
+        end_reason="assistant_ended",
     )
 
 
@@ -624,7 +617,7 @@ def abandoned(s):
         service = s.wanted_service()
         asks_price = s.rng.random() < 0.5
         s.customer(f"how much is {s.phrase(service)}" if asks_price else f"Hi, do you do {s.phrase(service)}?")
-        s.tool("get_service_info", {"service": service.slug}, _service_info(service))
+        s.tool(*tools.service_info(s, service))
         s.assistant(f"Hi! {'' if asks_price else 'Yes, we do. '}{s.costs(service)}. Would you like me to find you a time?")
         return Script(
             outcome="abandoned", satisfaction=5, sentiment="neutral",
@@ -640,7 +633,7 @@ def abandoned(s):
     elif kind == "price":
         service = s.wanted_service()
         s.customer(f"How much is {s.phrase(service)}?")
-        s.tool("get_service_info", {"service": service.slug}, _service_info(service))
+        s.tool(*tools.service_info(s, service))
         s.assistant(f"{s.costs(service)}. Would you like me to see what's open this week?")
         s.event("interruption", audio_end_ms=s.rng.randint(900, 2600))
         s.customer("Oh. Okay, never mind.")
@@ -676,7 +669,7 @@ def unresolved(s):
         )
         later = f" The latest opening I have this week is {s.when(last_slot)}." if last_slot else ""
         answer = f"I'm sorry, we're open {s.catalogue.hours_text}. We're closed on Sundays, so there's nothing in the evening or on a Sunday.{later}"
-        tool = ("check_availability", {"service": service.slug, "date": (s.local_day + timedelta(days=1)).isoformat(), "after": "18:45"}, {"slots": []})
+        tool = tools.availability(s, service, s.local_day + timedelta(days=1), [], part_of_day="evening")
         reply = s.by_channel(
             "That won't work for me, I'll have to figure something out. Thanks anyway.",
             "ugh ok, I'll figure it out. thanks",
@@ -692,7 +685,7 @@ def unresolved(s):
             answer += f": {first_sentence(other.description)[0].lower()}{first_sentence(other.description)[1:]}"
         answer += "."
         ask = s.by_channel(f"Do you do {asked}?", f"hi do you offer {asked}?", f"Do you offer {asked}? I'd like to get a price.")
-        tool = ("get_service_info", {"service": asked.lower()}, {"error": "not_offered"})
+        tool = tools.service_not_offered(s, asked)
         reply = s.by_channel("Okay, that's not really what I'm looking for. Thanks.", "ok thanks", "Thanks, I'll look elsewhere for that.")
         summary = f"Asked for {asked}, which the clinic doesn't offer. No booking."
         frustration = ["service not offered"]
@@ -724,11 +717,15 @@ def unresolved(s):
 def failed(s):
     s.greet()
     s.customer(s.pick("Hi, I'm calling about booking a—", "Hi, yes, I wanted to ask about my appoint—"))
-    s.event("error", code="upstream_disconnected", message="The realtime connection closed unexpectedly.")
+    s.event("error", where="upstream_lost", reason="connection closed: 1006")
+    s.assistant(
+        f"I'm sorry, we've lost the connection to our assistant. Please call the clinic at {s.clinic.phone}, and we'll "
+        "be glad to help. Goodbye.", spoken_by="page", reason="upstream_lost",
+    )
     return Script(
         outcome="failed", satisfaction=s.pick(1, 2, 3), sentiment="neutral", failed=True,
         summary="The call dropped after the caller's first sentence: the connection to the voice service was lost.",
-        frustration=["call dropped"], end_reason="error",
+        frustration=["call dropped"], end_reason="upstream_lost",
     )
 
 
