@@ -129,8 +129,8 @@ class FAQAdmin(admin.ModelAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ["start", "customer", "service", "provider", "status", "booked_by"]
-    list_filter = ["status", "booked_by", "provider", "service"]
+    list_display = ["start", "customer", "service", "provider", "status", "booked_by", "late_cancellation"]
+    list_filter = ["status", "booked_by", "late_cancellation", "provider", "service"]
     search_fields = ["customer__name", "customer__phone", "customer__email", "calendar_event_id"]
     date_hierarchy = "start"
     raw_id_fields = ["customer", "conversation"]

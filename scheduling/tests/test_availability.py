@@ -296,3 +296,19 @@ def test_an_appointment_across_the_change_blocks_exactly_its_real_time(facial, n
     assert "05:30" in starts_utc  # the first 1:30 (EDT) ends at 06:30Z, just as the booking starts
     assert not {"05:45", "06:00", "06:30", "07:15"} & starts_utc
     assert "07:30" in starts_utc
+
+
+def test_a_fortnight_for_every_provider_costs_a_fixed_handful_of_queries(facial, dana, django_assert_max_num_queries):
+    for name in ("Alex Kim", "Sam Ortiz"):
+        provider = ProviderFactory(name=name, services=[facial])
+        for day in range(2, 14):
+            AppointmentFactory(service=facial, provider=provider, start=at(2026, 3, day, 11))
+    ClosureFactory(date=date(2026, 3, 10))
+    TimeOffFactory(provider=dana, starts_at=at(2026, 3, 3, 9), ends_at=at(2026, 3, 3, 17))
+
+    # clinic, providers, hours, schedules, closures, time off, appointments: none per day or per slot
+    with django_assert_max_num_queries(7):
+        result = find_availability(service=facial, start_date=MONDAY, end_date=MONDAY + timedelta(days=13), now=SUNDAY_BEFORE)
+
+    assert len({o.start.date() for o in result.openings}) == 9  # ten weekdays, one closed
+    assert not [o for o in result.openings if o.provider == dana and o.start.date() == date(2026, 3, 3)]

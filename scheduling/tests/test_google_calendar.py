@@ -234,3 +234,17 @@ def test_an_unreachable_google_is_calendar_unavailable(settings, google_backend,
     with pytest.raises(CalendarUnavailable):
         book(botox, MONDAY_10 + timedelta(hours=1), customer=maya)
     assert not Appointment.objects.exists()
+
+
+def test_moving_to_a_provider_on_another_calendar_moves_the_event_there(google_backend, botox, dana, maya):
+    dana.calendar_id = "dana@example.com"
+    dana.save()
+    alex = ProviderFactory(name="Alex Kim", services=[botox])
+    appointment = book(botox, MONDAY_10, provider=dana, customer=maya)
+
+    moved = reschedule_appointment(appointment=appointment, start=MONDAY_10, provider=alex, by="staff", now=NOW)
+
+    assert google_backend.events_in("dana@example.com") == []
+    [event] = google_backend.events_in(CLINIC_CALENDAR)
+    moved.refresh_from_db()
+    assert moved.provider == alex and moved.calendar_event_id == event["id"]
