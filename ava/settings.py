@@ -143,6 +143,51 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
 }
 
+# --- API: throttling and the OpenAPI schema (drf-spectacular) -----------------
+# Requests per client: "N/second|minute|hour|day". Anonymous callers are counted by address,
+# signed-in staff and tokens by account. Throttles run after the permission check, so
+# they limit what an allowed caller may do; refused requests are not counted.
+API_THROTTLE_ANON = env.get_str("API_THROTTLE_ANON", "60/minute")
+API_THROTTLE_USER = env.get_str("API_THROTTLE_USER", "1200/minute")
+for _name, _rate in (("API_THROTTLE_ANON", API_THROTTLE_ANON), ("API_THROTTLE_USER", API_THROTTLE_USER)):
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and int(_count) > 0 and _period in {"second", "minute", "hour", "day"}):
+        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate; use N/second, N/minute, N/hour or N/day.")
+REST_FRAMEWORK |= {
+    "DEFAULT_THROTTLE_CLASSES": ["ava.throttling.AnonRateThrottle", "ava.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
+    "DEFAULT_SCHEMA_CLASS": "ava.schema.AutoSchema",
+}
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ava API",
+    "DESCRIPTION": (
+        "Ava's staff API. Sign in (session) or send `Authorization: Token <key>`; staff accounts only "
+        "unless an operation says otherwise. Lists take `page` and `page_size`; every error is "
+        '`{"error": {"code", "message", "details"}}`. Times are ISO 8601 with the clinic\'s offset.'
+    ),
+    "VERSION": "1.0.0",
+    # The schema and its viewers are for staff, like the API they describe.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Served from this server (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "communications.models.Channel",
+        "ConversationStatusEnum": "communications.models.Conversation.Status",
+        "DeliveryStatusEnum": "communications.models.DeliveryStatus",
+        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
+        "BookedByEnum": "scheduling.models.Appointment.BookedBy",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ava.schema.describe_health",
+    ],
+}
+
 # --- Clinic defaults --------------------------------------------------------
 # The default region for phone numbers callers give without a country code.
 PHONE_DEFAULT_REGION = env.get_str("PHONE_DEFAULT_REGION", "US")

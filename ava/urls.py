@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from ava import health
 
@@ -14,4 +15,9 @@ urlpatterns = [
     path("api/admin/", include("analytics.api_urls")),
     path("dashboard/", include("ava.dashboard_urls")),
     path("api/", include("scheduling.api_urls")),
+    path("api/", include("communications.api_urls")),
+    # The OpenAPI schema and its two viewers, served from here (drf-spectacular-sidecar), staff only.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]

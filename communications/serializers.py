@@ -1,0 +1,262 @@
+"""What the API says about customers and conversations, and the input it reads (communications/api.py).
+
+Times are ISO 8601 with the clinic's offset: ClinicTimeZoneMiddleware activates the
+clinic's zone and DRF's DateTimeField writes in the active zone.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from communications.models import (
+    Channel,
+    CommunicationEvent,
+    Conversation,
+    Customer,
+    EmailDetail,
+    Message,
+    Outcome,
+    Sentiment,
+    SmsDetail,
+    VoiceCallDetail,
+)
+from communications.phones import normalise_phone
+from communications.selectors import SORTS
+
+# Beyond these, a clinic day cannot be turned into an instant on every database (SQLite
+# converts to UTC in Python, and 9999-12-31 in New York is year 10000 there).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+LARGEST_ID = 2**63 - 1
+
+
+def _a_day_we_can_search(value):
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise serializers.ValidationError(f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}.")
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "name", "phone", "email", "is_new_client", "notes", "sms_opted_out", "sms_opted_out_at",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    """Find the customer with this phone (else email), or create one; a name fills a blank one."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="",
+        help_text="Any common spelling; stored as E.164 (+12125550123). Numbers without a country code are read "
+                  "in PHONE_DEFAULT_REGION.",
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+    def validate_phone(self, value):
+        try:
+            return normalise_phone(value) or ""
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+    def validate(self, attrs):
+        if not attrs["phone"] and not attrs["email"]:
+            raise serializers.ValidationError({"phone": ["Give a phone number or an email address."]})
+        return attrs
+
+
+class CustomerActivitySerializer(serializers.Serializer):
+    """communications.selectors.customer_summary, without the customer."""
+
+    first_contact = serializers.DateTimeField(allow_null=True)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.choices))
+    conversations = serializers.IntegerField()
+    bookings = serializers.IntegerField(help_text="Appointments ever booked, whatever became of them.")
+    cancellations = serializers.IntegerField()
+    no_shows = serializers.IntegerField()
+    average_satisfaction = serializers.FloatField(allow_null=True, help_text="0-10, over scored conversations.")
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    summary = CustomerActivitySerializer(help_text="Counted over every conversation and appointment.")
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "summary"]
+        read_only_fields = fields
+
+
+class CustomerRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "phone", "email"]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer(allow_null=True, help_text="Empty for an anonymous caller.")
+    duration_seconds = serializers.IntegerField(allow_null=True, help_text="Empty while it goes on.")
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id", "channel", "status", "customer", "started_at", "last_activity_at", "ended_at", "duration_seconds",
+            "outcome", "sentiment", "satisfaction_score", "escalated", "summary",
+        ]
+        read_only_fields = fields
+
+
+class VoiceCallDetailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VoiceCallDetail
+        fields = ["duration_seconds", "end_reason", "interruption_count", "recording_url"]
+        read_only_fields = fields
+
+
+class CallSerializer(ConversationSerializer):
+    voice = VoiceCallDetailSerializer(allow_null=True, help_text="The call's own facts.")
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "voice"]
+        read_only_fields = fields
+
+
+class SmsDetailSerializer(serializers.ModelSerializer):
+    media_urls = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = SmsDetail
+        fields = [
+            "provider_message_id", "from_number", "to_number", "delivery_status", "status_updated_at", "sent_at",
+            "delivered_at", "error_code", "error_message", "segments", "media_urls",
+        ]
+        read_only_fields = fields
+
+
+class EmailDetailSerializer(serializers.ModelSerializer):
+    to = serializers.ListField(child=serializers.CharField())
+    cc = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = EmailDetail
+        fields = [
+            "provider_message_id", "message_id_header", "subject", "from_email", "to", "cc", "in_reply_to",
+            "references", "delivery_status", "status_updated_at", "sent_at", "delivered_at", "error_message",
+        ]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    metadata = serializers.DictField()
+    sms = SmsDetailSerializer(allow_null=True, help_text="Delivery facts of a text message; empty on other channels.")
+    email = EmailDetailSerializer(allow_null=True, help_text="Headers and delivery of an email; empty on other channels.")
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "position", "direction", "author", "content", "sent_at", "upstream_item_id", "metadata", "sms", "email",
+        ]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    data = serializers.DictField()
+
+    class Meta:
+        model = CommunicationEvent
+        fields = ["id", "type", "at", "message", "data"]
+        read_only_fields = fields
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AppointmentBriefSerializer(serializers.Serializer):
+    """An appointment as a conversation or a customer history shows it (the full one is /api/appointments)."""
+
+    id = serializers.IntegerField()
+    service = NamedRefSerializer()
+    provider = NamedRefSerializer()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="When the provider is free again: the treatment plus the buffer.")
+    status = serializers.CharField(help_text="scheduled, completed, cancelled or no_show.")
+    booked_by = serializers.CharField(help_text="ai, staff or online.")
+    conversation = serializers.UUIDField(source="conversation_id", allow_null=True)
+    notes = serializers.CharField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConversationDetailSerializer(ConversationSerializer):
+    frustration_indicators = serializers.ListField(child=serializers.CharField())
+    success_markers = serializers.ListField(child=serializers.CharField())
+    metadata = serializers.DictField()
+    voice = VoiceCallDetailSerializer(allow_null=True, help_text="Voice calls only.")
+    messages = MessageSerializer(many=True, help_text="In transcript order.")
+    events = EventSerializer(many=True, help_text="Tool calls, barge-ins, escalations, errors, … in time order.")
+    appointments = AppointmentBriefSerializer(many=True, help_text="Booked, moved or cancelled in this conversation.")
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [
+            *ConversationSerializer.Meta.fields, "frustration_indicators", "success_markers", "scored_at", "scorer",
+            "scorer_version", "metadata", "voice", "messages", "events", "appointments",
+        ]
+        read_only_fields = fields
+
+
+class TranscriptLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["position", "author", "direction", "content", "sent_at"]
+        read_only_fields = fields
+
+
+class TranscriptSerializer(serializers.ModelSerializer):
+    messages = TranscriptLineSerializer(many=True, help_text="What was said, in order.")
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "started_at", "ended_at", "messages"]
+        read_only_fields = fields
+
+
+class CustomerHistorySerializer(serializers.Serializer):
+    customer = CustomerRefSerializer()
+    conversations = ConversationSerializer(many=True, help_text="Every channel, newest first.")
+    appointments = AppointmentBriefSerializer(many=True, help_text="Newest start first, cancelled ones included.")
+
+
+class ConversationFilterSerializer(serializers.Serializer):
+    """The query of GET /api/admin/communications (and /api/admin/calls, without `channel`)."""
+
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
+    escalated = serializers.BooleanField(required=False, allow_null=True, default=None)
+    date_from = serializers.DateField(
+        required=False, validators=[_a_day_we_can_search],
+        help_text="Started on or after this day (YYYY-MM-DD) in the clinic's time zone.",
+    )
+    date_to = serializers.DateField(
+        required=False, validators=[_a_day_we_can_search],
+        help_text="Started on or before this day (YYYY-MM-DD) in the clinic's time zone.",
+    )
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=LARGEST_ID, help_text="A customer id.")
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="",
+        help_text="Words in the customer's name, email or phone, or anywhere in what was said.",
+    )
+    sort = serializers.ChoiceField(choices=list(SORTS), required=False, default="newest")
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": ["The end date is before the start date."]})
+        return attrs
+
+
+class CallFilterSerializer(ConversationFilterSerializer):
+    channel = None
