@@ -69,9 +69,10 @@ def _load_catalogue(clinic):
     faqs = {}
     for entry in FAQ.objects.filter(is_active=True):
         faqs.setdefault(entry.category, []).append(entry)
+    # Inactive rows too: the history is the past, when a treatment a manager has since paused was offered.
     return Catalogue(
-        services={service.slug: service for service in Service.objects.filter(is_active=True)},
-        providers=list(Provider.objects.filter(is_active=True).prefetch_related("services")),
+        services={service.slug: service for service in Service.objects.all()},
+        providers=list(Provider.objects.prefetch_related("services")),
         faqs=faqs,
         hours_text=spoken_hours(list(clinic.hours.all())),
         hours_by_day=_hours_by_day(clinic),
@@ -132,12 +133,9 @@ class HistoryBuilder:
     def _new_appointment(self, *, person, service, provider, start, end, booked_by, rng, conversation=None,
                          booked_at=None, by_conversation=False, booked_days_before=None, notes="", cancel=None,
                          late=False, moved_from=None):
-        if by_conversation:
-            created = booked_at
-        elif booked_days_before is not None:
-            created = booked_at - timedelta(days=booked_days_before, minutes=rng.randint(0, 600))
-        else:
-            created = booked_at
+        created = booked_at
+        if booked_days_before is not None:  # booked earlier, e.g. the visit a caller now moves or cancels
+            created -= timedelta(days=booked_days_before, minutes=rng.randint(0, 600))
         appointment = Appointment(
             customer=person.customer, service=service, provider=provider, start=start, end=end,
             booked_by=booked_by, conversation=conversation if by_conversation else None, notes=notes,

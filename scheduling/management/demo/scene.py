@@ -334,5 +334,5 @@ class Scene:
         if same_day and same_provider:
             times = or_list(clock(self.local(start)) for _, start in offered)
             return f"{self.day_name(offered[0][1])} at {times} with {first_names[0]}"
-        parts = [f"{self.when(start)} with {name}" for (_, start), name in zip(offered, first_names)]
+        parts = [f"{self.when(start)} with {name}" for (_, start), name in zip(offered, first_names, strict=True)]
         return ", or ".join(parts)
