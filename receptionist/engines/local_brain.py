@@ -23,14 +23,15 @@ EMERGENCY = re.compile(r"emergenc|can'?t breathe|trouble breathing|short of brea
                        r"turn(ed|ing)? (white|grey|gray)|allergic|severe pain|911", re.I)
 PERSON = re.compile(r"\b(human|real person|a person|someone|staff|manager|front desk|transfer|speak to|talk to)\b", re.I)
 GOODBYE = re.compile(r"\b(bye|goodbye|that'?s all|hang up|nothing else|end (the )?call)\b", re.I)
-IDENTITY = re.compile(r"who are you|what are you|your name|are you (a )?(robot|bot|human|real|ai|chatgpt)", re.I)
-BOOK = re.compile(r"\b(book|appointment|schedule|availab|opening|slot|come in)\b", re.I)
+IDENTITY = re.compile(r"\b(who are you|what are you|your name|are you (a )?(robot|bot|human|real|ai|chatgpt))\b",
+                      re.I)
+BOOK = re.compile(r"\b(book|appointment|schedule|availab\w*|openings|slots?|come in)\b", re.I)
 CANCEL = re.compile(r"\bcancel", re.I)
 HOURS = re.compile(r"\b(hours|open|close|closing|opening time)\b", re.I)
 PRICE = re.compile(r"\b(price|cost|how much|charge|fee)\b", re.I)
 PROVIDERS = re.compile(r"\b(provider|doctor|nurse|injector|who (does|do|performs))\b", re.I)
 PHONE = re.compile(r"(\+?\d[\d\s().-]{8,}\d)")
-NAME = re.compile(r"(?:my name is|name's|this is|i am|i'm)\s+([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
+NAME = re.compile(r"(?i:my name is|name's|this is|i am|i'm)\s+([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
 TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)|\bat (\d{1,2})(?::(\d{2}))?\b|\b(\d{1,2}):(\d{2})\b|\b(noon)\b",
                   re.I)
 ORDINAL = re.compile(r"\b(first|earliest|second|third|1st|2nd|3rd)\b", re.I)
@@ -147,7 +148,7 @@ class LocalBrain:
             await say(f"I'm sorry, I couldn't do that: {result.get('error', 'something went wrong')}{extra}")
         elif name == "check_availability":
             self.booking["openings"] = [self._start(o["start"]) for o in result.get("openings", [])]
-            self.booking["checked"] = (self.booking.get("service"), self.booking.get("date"))
+            self.booking["checked"] = (self.booking.get("service"), self.booking.get("date"), self.booking.get("time"))
             await self.continue_booking(response, "")
         elif name == "book_appointment":
             a = result["appointment"]
@@ -250,9 +251,11 @@ class LocalBrain:
             await say(f"Which treatment would you like to book? We offer {self._list(names)}.")
         elif not b.get("date"):
             await say(f"What day would you like to come in for {b['service']}?")
-        elif b.get("checked") != (b["service"], b["date"]):
-            await response.call_function("check_availability", {"service": b["service"],
-                                                                "date": b["date"].isoformat()})
+        elif b.get("checked") != (b["service"], b["date"], b.get("time")) and not self._chosen(b):
+            arguments = {"service": b["service"], "date": b["date"].isoformat()}
+            if b.get("time"):
+                arguments["time"] = "%02d:%02d" % b["time"]
+            await response.call_function("check_availability", arguments)
         elif not b.get("openings"):
             await say(f"I'm sorry, there are no openings for {b['service']} on {b['date']:%A, %B} {b['date'].day}. "
                       "Would another day work?")

@@ -31,6 +31,16 @@ def _no_calls_left_open():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+async def _close_the_relay_threads_connection():
+    """The relay's writes run in asgiref's one sync thread, whose connection outlives a test (CONN_MAX_AGE);
+    close it so PostgreSQL can drop the test database at the end."""
+    yield
+    from django.db import connections
+
+    await database_sync_to_async(connections.close_all)()
+
+
 @pytest.fixture
 def spa(transactional_db):
     clinic = open_clinic(name="Glow Med Spa", phone="+1 212 555 0100", assistant_name="Ava",

@@ -61,8 +61,10 @@ async def test_it_greets_the_caller_and_configures_a_ga_session(spa, fake_realti
     assert fake_realtime.session.simulator.session["type"] == "realtime"  # GA session accepted, no error
     assert not upstream.events("error") and not [e for e in upstream.sent if e["type"] == "error"]
 
+    assert (await db(conversation_of, page)).status == "active"  # made on connect
+    await page.hang_up()  # the writes are queued off the relay loop; hanging up drains them
     conversation = await db(conversation_of, page)
-    assert conversation.channel == "voice" and conversation.status == "active"
+    assert conversation.channel == "voice" and conversation.status == "completed"
     assert await db(events_of, page, "consent") == [
         {"accepted": True, "notice": "This call is recorded and transcribed.", "channel": "voice"}]
     assert await db(transcript_of, page) == [("assistant", greeting)]
@@ -146,6 +148,7 @@ async def test_parallel_tool_calls_send_every_output_then_one_response_and_a_fil
                      "function_call_output", "function_call_output", "response.create"]
     filler = events[3]["response"]
     assert filler["input"] == [] and FILLER_LINE in filler["instructions"]
+    await page.hang_up()
     messages = await db(lambda: list(Message.objects.filter(conversation_id=page.session["conversation_id"])))
     assert [(m.author, m.content, m.metadata.get("filler", False)) for m in messages][1:] == [
         ("customer", "Where can I park?", False), ("assistant", FILLER_LINE, True),

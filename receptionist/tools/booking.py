@@ -71,6 +71,27 @@ def _callers_appointment(appointment_id, phone):
     return appointment
 
 
+def _openings_to_show(openings, wanted_time, tz):
+    """At most OPENINGS_SHOWN openings: those nearest a time asked for, else spread over the whole range
+    (the first twelve of a day at 15-minute steps would hide its afternoon)."""
+    if len(openings) <= OPENINGS_SHOWN:
+        return openings
+    if wanted_time:
+        try:
+            hour, minute = (int(part) for part in wanted_time.split(":")[:2])
+        except ValueError:
+            raise ToolRefusal(f"“{wanted_time}” is not a time; use HH:MM.", code="invalid_time") from None
+        target = hour * 60 + minute
+
+        def distance(opening):
+            local = opening.start.astimezone(tz)
+            return abs(local.hour * 60 + local.minute - target), local.date()
+
+        return sorted(sorted(openings, key=distance)[:OPENINGS_SHOWN], key=lambda o: o.start)
+    step = len(openings) / OPENINGS_SHOWN
+    return [openings[int(n * step)] for n in range(OPENINGS_SHOWN)]
+
+
 @tool(
     "check_availability",
     "Open start times for a service: on one date, or over a range of up to 14 days, optionally with one provider "
@@ -80,10 +101,13 @@ def _callers_appointment(appointment_id, phone):
      "start_date": {"type": "string", "description": "First day of a range, YYYY-MM-DD."},
      "end_date": {"type": "string", "description": "Last day of a range, YYYY-MM-DD."},
      "provider": {"type": "string", "description": "A provider the caller asked for."},
-     "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]}},
+     "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]},
+     "time": {"type": "string", "description": "A time the caller asked for, HH:MM (24h): the openings nearest "
+                                               "to it are listed."}},
     required=["service"],
 )
-def check_availability(*, context, service, date="", start_date="", end_date="", provider="", part_of_day=None):
+def check_availability(*, context, service, date="", start_date="", end_date="", provider="", part_of_day=None,
+                       time=""):
     wanted = find_service(service)
     kwargs = {"service": wanted, "part_of_day": part_of_day or None, "now": context.now}
     if provider:
@@ -97,8 +121,11 @@ def check_availability(*, context, service, date="", start_date="", end_date="",
             last = first + timedelta(days=MAX_RANGE_DAYS - 1)
         kwargs.update(start_date=first, end_date=last)
     availability = find_availability(**kwargs)
-    result = availability.to_dict(limit=OPENINGS_SHOWN)
     clinic = ClinicSettings.load()
+    total = len(availability.openings)
+    availability.openings = _openings_to_show(availability.openings, time, clinic.tz)
+    result = availability.to_dict()
+    result["openings_total"] = total
     # Local wall-clock starts, the very strings book_appointment takes back.
     for opening in result["openings"]:
         opening["start"] = datetime.fromisoformat(opening["start"]).astimezone(clinic.tz).isoformat(timespec="minutes")

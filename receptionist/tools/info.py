@@ -30,8 +30,10 @@ def find_service(name):
     """The active service a caller means by `name` (slug, name, or most of its words)."""
     services = list(Service.objects.filter(is_active=True))
     wanted = (name or "").strip().lower()
+    squashed = wanted.replace(" ", "").replace("-", "")
     for test in (lambda s: s.slug == wanted, lambda s: s.name.lower() == wanted,
-                 lambda s: wanted and wanted in s.name.lower(), lambda s: s.name.lower() in wanted):
+                 lambda s: squashed and squashed in s.name.lower().replace(" ", "").replace("-", ""),
+                 lambda s: s.name.lower() in wanted):
         hits = [s for s in services if test(s)]
         if hits:
             return min(hits, key=lambda s: len(s.name))
