@@ -92,7 +92,7 @@ def _figures(start, end, *, bucket):
         Conversation.objects.filter(started_at__gte=start, started_at__lt=end).values_list(
             "pk", "channel", "escalated", "outcome", "satisfaction_score", "started_at", "ended_at",
             "voice__duration_seconds",
-        )
+        ).order_by()
     )
     escalated_ids = set()
     intent_ids = set()
@@ -105,6 +105,7 @@ def _figures(start, end, *, bucket):
             failed=ExpressionWrapper(Q(data__result__has_key="error"), output_field=BooleanField()),
         )
         .values_list("conversation_id", "type", "tool", "failed")
+        .order_by()  # no sort needed; the models' default orderings would add one
     )
     for conversation_id, type_, tool, failed in events:
         if type_ == "escalated":
@@ -119,11 +120,12 @@ def _figures(start, end, *, bucket):
     booked = defaultdict(int)
     for conversation_id in Appointment.objects.filter(booked_by=Appointment.BookedBy.AI, **in_range).values_list(
         "conversation_id", flat=True
-    ):
+    ).order_by():
         booked[conversation_id] += 1
 
     staff_ids = set(
         Message.objects.filter(author=Message.Author.STAFF, **in_range).values_list("conversation_id", flat=True)
+        .order_by()
     )
     first_response = _first_response_seconds(start, end)
 

@@ -7,7 +7,7 @@ embedded default), are computed live with the same code (analytics.figures).
 
 from datetime import timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
 from analytics.figures import CHANNELS, COUNT_FIELDS, add_counts, derive, empty_counts, figures_by_day, local_day_bounds
@@ -196,20 +196,28 @@ def booking_funnel(*, period="month", start=None, end=None, clinic=None):
     that reached it, and `rate` is the share of the stage before.
     """
     clinic, today, first, last = _period(period, start, end, clinic)
+    start_at, _ = local_day_bounds(first, clinic.tz)
+    _, end_at = local_day_bounds(last, clinic.tz)
     conversations = _conversations_in(first, last, clinic.tz)
-
-    def with_tool(name):
-        return (
-            CommunicationEvent.objects.filter(type="tool_call", data__name=name, conversation__in=conversations)
-            .values("conversation_id").distinct().count()
-        )
-
+    # One pass over the period's tool calls; `at` bounds them too (a conversation's events follow
+    # its start), so the (type, at) index narrows the scan before the join.
+    tools = CommunicationEvent.objects.filter(
+        type="tool_call", at__gte=start_at,
+        conversation__started_at__gte=start_at, conversation__started_at__lt=end_at,
+    ).aggregate(
+        availability=Count("conversation", distinct=True, filter=Q(data__name="check_availability")),
+        attempted=Count("conversation", distinct=True, filter=Q(data__name="book_appointment")),
+    )
+    booked = (
+        Appointment.objects.filter(booked_by=Appointment.BookedBy.AI, conversation__started_at__gte=start_at,
+                                   conversation__started_at__lt=end_at)
+        .aggregate(n=Count("conversation", distinct=True))["n"]
+    )
     stages = [
         ("conversations", "Conversations", conversations.count()),
-        ("availability_checked", "Availability checked", with_tool("check_availability")),
-        ("booking_attempted", "Booking attempted", with_tool("book_appointment")),
-        ("booked", "Booked", Appointment.objects.filter(booked_by=Appointment.BookedBy.AI, conversation__in=conversations)
-         .values("conversation_id").distinct().count()),
+        ("availability_checked", "Availability checked", tools["availability"]),
+        ("booking_attempted", "Booking attempted", tools["attempted"]),
+        ("booked", "Booked", booked),
     ]
     rows = []
     previous = None
