@@ -1,3 +1,7 @@
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from scheduling.models import ClinicSettings
@@ -10,8 +14,13 @@ class ClinicTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        clinic = request._clinic_settings = ClinicSettings.load()
-        timezone.activate(clinic.tz)
+        try:
+            clinic = request._clinic_settings = ClinicSettings.load()
+            tz = clinic.tz
+        except DatabaseError:
+            # The database is down: let the view answer (/health says 503), in the default zone.
+            tz = ZoneInfo(settings.CLINIC_DEFAULT_TIME_ZONE)
+        timezone.activate(tz)
         try:
             return self.get_response(request)
         finally:
