@@ -198,7 +198,7 @@ def _appointments_get():
     from scheduling.models import Appointment
 
     day = "A clinic date (YYYY-MM-DD), inclusive."
-    return {"tags": ["appointments"], "parameters": [
+    return {"tags": ["appointments"], "responses": _appointment()(many=True), "parameters": [
         OpenApiParameter("start_date", OpenApiTypes.DATE, description=day),
         OpenApiParameter("end_date", OpenApiTypes.DATE, description=day),
         OpenApiParameter("provider", OpenApiTypes.INT), OpenApiParameter("service", OpenApiTypes.INT),
@@ -208,11 +208,27 @@ def _appointments_get():
     ]}
 
 
+@cache
+def _appointment():
+    """scheduling.api.AppointmentSerializer as it answers: `cancelled_at` may be null, `cancelled_by` empty."""
+    from scheduling import api
+    from scheduling.models import Appointment
+
+    class AppointmentAsAnswered(api.AppointmentSerializer):
+        cancelled_at = api.ClinicDateTimeField(allow_null=True)
+        cancelled_by = serializers.ChoiceField(choices=Appointment.BookedBy.choices, allow_blank=True)
+
+        class Meta(api.AppointmentSerializer.Meta):
+            ref_name = "Appointment"
+
+    return AppointmentAsAnswered
+
+
 def _scheduling_write(serializer_name, *, created=False, taken=True):
     def build():
         from scheduling import api
 
-        responses = {201 if created else 200: api.AppointmentSerializer, **_SCHEDULING_ERRORS}
+        responses = {201 if created else 200: _appointment(), **_SCHEDULING_ERRORS}
         if taken:
             responses[409] = error_response("The time is taken; `details.alternatives` lists open ones nearby.")
         return {"tags": ["appointments"], "request": getattr(api, serializer_name), "responses": responses}

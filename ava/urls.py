@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from ava import health
@@ -19,5 +21,16 @@ urlpatterns = [
     # The OpenAPI schema and its two viewers, served from here (drf-spectacular-sidecar), staff only.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"), name="api-redoc"),
 ]
+
+
+def not_found(request, exception):
+    """An address nothing answers: under /api/, a 404 in the API's one error shape; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        error = {"code": "not_found", "message": "Nothing is served at this address.", "details": {}}
+        return JsonResponse({"error": error}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -44,7 +44,10 @@ class ConversationPagination(Pagination):
         self.request = request
         size = self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param) or "1"
-        number = int(raw) if raw.isdigit() else 0
+        try:
+            number = int(raw) if raw.isascii() else 0
+        except ValueError:
+            number = 0
         if number < 1 or (number - 1) * size > MAX_OFFSET:
             raise NotFound(self.invalid_page_message.format(page_number=raw, message="That page number is not valid."))
         self.page = page_of(queryset, page=number, page_size=size)

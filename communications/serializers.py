@@ -97,6 +97,9 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 
 class ConversationSerializer(serializers.ModelSerializer):
     customer = CustomerRefSerializer(allow_null=True, help_text="Empty for an anonymous caller.")
+    # Declared, because DRF leaves `allow_blank` off read-only model fields: both are "" until scored.
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, help_text="Empty until scored.")
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, allow_blank=True, help_text="Empty until scored.")
     duration_seconds = serializers.IntegerField(allow_null=True, help_text="Empty while it goes on.")
 
     class Meta:
@@ -109,6 +112,8 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 
 class VoiceCallDetailSerializer(serializers.ModelSerializer):
+    recording_url = serializers.CharField(help_text="A URL, or empty when the call was not recorded.")
+
     class Meta:
         model = VoiceCallDetail
         fields = ["duration_seconds", "end_reason", "interruption_count", "recording_url"]
@@ -136,6 +141,7 @@ class SmsDetailSerializer(serializers.ModelSerializer):
 
 
 class EmailDetailSerializer(serializers.ModelSerializer):
+    from_email = serializers.CharField(help_text="An address, or empty for mail Ava sent.")
     to = serializers.ListField(child=serializers.CharField())
     cc = serializers.ListField(child=serializers.CharField())
 
