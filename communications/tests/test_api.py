@@ -5,6 +5,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -15,7 +17,6 @@ from communications.models import (
     Customer,
     DeliveryStatus,
     EmailDetail,
-    Message,
     Outcome,
     Sentiment,
     SmsDetail,
@@ -425,3 +426,46 @@ def test_the_date_filter_refuses_days_it_cannot_search(staff_api):
     response = staff_api.get("/api/admin/calls", {"date_from": date(1, 1, 1).isoformat()})
     assert response.status_code == 400
     assert "date_from" in error_of(response)["details"]
+
+
+def test_the_browsable_api_shows_a_list_to_staff(staff_client, dana):
+    conversation_with(customer=dana)
+    response = staff_client.get("/api/admin/communications", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "Dana Reyes" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/api/admin/communications", "/api/admin/calls"])
+def test_a_longer_page_costs_no_more_queries(staff_api, url):
+    def queries_for_a_page():
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_api.get(url).status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        conversation_with(customer=CustomerFactory())
+    few = queries_for_a_page()
+    for _ in range(10):
+        conversation_with(customer=CustomerFactory())
+    assert queries_for_a_page() == few
+
+
+def test_a_conversation_with_more_messages_costs_no_more_queries(staff_api):
+    conversation = conversation_with(channel=Channel.SMS)
+
+    def add_one_of_each(n):
+        message = add_message(conversation_id=conversation.pk, author="assistant", content=f"Reply {n}")
+        SmsDetail.objects.create(message=message, provider_message_id=f"SMX{n}")
+        record_event(conversation_id=conversation.pk, type="tool_call", message=message)
+        AppointmentFactory(conversation=conversation)
+
+    def queries_for_it():
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_api.get(f"/api/admin/communications/{conversation.pk}").status_code == 200
+        return len(queries)
+
+    add_one_of_each(0)
+    few = queries_for_it()
+    for n in range(1, 6):
+        add_one_of_each(n)
+    assert queries_for_it() == few
