@@ -4,6 +4,7 @@ Times go out in the clinic's zone (ISO 8601 with offset); times that come in wit
 an offset are read as the clinic's wall clock.
 """
 
+import re
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,10 +18,13 @@ from rest_framework.views import APIView
 from ava.api import error_response
 from communications.models import Conversation, Customer
 from communications.phones import normalise_phone
-from scheduling.availability import PARTS_OF_DAY, find_availability
+from scheduling.availability import PARTS_OF_DAY, SANE_YEARS, find_availability
 from scheduling.exceptions import BookingRefused, CalendarUnavailable, SchedulingError, SlotTaken
 from scheduling.models import Appointment, ClinicSettings, Provider, Service
 from scheduling.services import book_appointment, cancel_appointment, get_appointment, reschedule_appointment
+
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 class ClinicDateTimeField(serializers.DateTimeField):
@@ -110,17 +114,25 @@ def _date_param(request, name):
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_date(raw) if len(raw) == 10 else None
-    if value is None:
+    try:
+        value = parse_date(raw) if len(raw) == 10 else None
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        value = None
+    if value is None or not SANE_YEARS[0] <= value.year <= SANE_YEARS[1]:
         raise ValidationError({name: f"“{raw}” is not a date (YYYY-MM-DD)."})
     return value
+
+
+def _is_id(raw):
+    # ASCII digits only ("²".isdigit() is True) and within a 64-bit key.
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
 
 
 def _id_param(request, name):
     raw = request.query_params.get(name)
     if not raw:
         return None
-    if not raw.isdigit():
+    if not _is_id(raw):
         raise ValidationError({name: f"“{raw}” is not an id."})
     return int(raw)
 
@@ -218,9 +230,11 @@ class AvailabilityView(APIView):
         service_key = params.get("service", "")
         if not service_key:
             raise ValidationError({"service": "Which service? Give its id or slug."})
-        service = Service.objects.filter(pk=int(service_key) if service_key.isdigit() else None).first() or (
-            Service.objects.filter(slug=service_key).first()
-        )
+        service = None
+        if _is_id(service_key):
+            service = Service.objects.filter(pk=int(service_key)).first()
+        elif SLUG.fullmatch(service_key):
+            service = Service.objects.filter(slug=service_key).first()
         if service is None:
             return error_response(code="not_found", message="No such service.", status_code=status.HTTP_404_NOT_FOUND)
         provider = None

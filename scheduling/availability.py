@@ -342,13 +342,17 @@ def _nearest_days(*, clinic, service, providers, now, calendar, start_date, end_
     if not providers:
         return []
     engine = _Engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar)
-    horizon_day = (now + timedelta(days=clinic.booking_horizon_days)).astimezone(clinic.tz).date()
+    local_now = now.astimezone(clinic.tz)
+    today, horizon_day = local_now.date(), (local_now + timedelta(days=clinic.booking_horizon_days)).date()
+    # Search around the asked days, moved inside [today, horizon] (asking for last year searches from today).
+    anchor_start = min(max(start_date, today), horizon_day)
+    anchor_end = min(max(end_date, today), horizon_day)
     days = set()
-    before_from = start_date - timedelta(days=7)
-    after_to = end_date + timedelta(days=14)
+    before_from = anchor_start - timedelta(days=7)
+    after_to = anchor_end + timedelta(days=14)
     while True:
         days |= {opening.start.date() for opening in engine.openings(before_from, after_to, part_of_day=part_of_day)}
-        days -= {start_date + timedelta(days=n) for n in range((end_date - start_date).days + 1)}
+        days = {day for day in days if not start_date <= day <= end_date}
         if len(days) >= NEAREST_DAYS or after_to >= horizon_day:
             break
         before_from, after_to = after_to + timedelta(days=1), after_to + timedelta(days=28)
@@ -460,6 +464,10 @@ def _default_calendar():
     return get_calendar()
 
 
+# Dates outside these years are typos (or fuzzers); refusing them keeps date arithmetic in range.
+SANE_YEARS = (1970, 2200)
+
+
 def _aware(value, name):
     if not isinstance(value, datetime):
         raise BookingRefused(f"“{name}” must be a date and time.", code="invalid_datetime")
@@ -468,18 +476,22 @@ def _aware(value, name):
             f"The time given for “{name}” has no time zone, so it could mean two different moments.",
             code="naive_datetime",
         )
+    if not SANE_YEARS[0] <= value.year <= SANE_YEARS[1]:
+        raise BookingRefused(f"{value.year} is not a year we can book.", code="invalid_datetime")
     return value
 
 
 def _as_date(value, tz):
     if isinstance(value, datetime):
         return _aware(value, "date").astimezone(tz).date()
-    if isinstance(value, date_type):
-        return value
-    try:
-        return date_type.fromisoformat(str(value))
-    except ValueError:
-        raise SchedulingError(f"“{value}” is not a date (YYYY-MM-DD).", code="invalid_date") from None
+    if not isinstance(value, date_type):
+        try:
+            value = date_type.fromisoformat(str(value))
+        except ValueError:
+            raise SchedulingError(f"“{value}” is not a date (YYYY-MM-DD).", code="invalid_date") from None
+    if not SANE_YEARS[0] <= value.year <= SANE_YEARS[1]:
+        raise SchedulingError(f"{value.year} is not a year we can book.", code="invalid_date")
+    return value
 
 
 def _instant(day, time_of_day, tz):

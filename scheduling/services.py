@@ -321,6 +321,9 @@ def find_appointments(*, phone, upcoming_only=True, now=None):
 
 
 def get_appointment(*, appointment_id):
+    """The appointment with this id; BookingRefused(code="not_found") when there is none."""
+    if not isinstance(appointment_id, int) or not 0 < appointment_id < 2**63:
+        raise BookingRefused("That appointment could not be found.", code="not_found")
     try:
         return Appointment.objects.select_related("customer", "service", "provider").get(pk=appointment_id)
     except (Appointment.DoesNotExist, ValueError, TypeError):

@@ -189,3 +189,28 @@ def test_staff_ask_for_availability(staff_client, botox, dana, slot):
     assert staff_client.get(f"/api/availability?service={botox.pk}&part_of_day=brunch").status_code == 400
     assert staff_client.get("/api/availability").status_code == 400
     assert staff_client.get("/api/availability?service=nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "service=%C2%A4%00x&start_date=%C3%BF",  # a NUL and junk: PostgreSQL refuses NUL in a string
+        "service=1&provider=99999999999999999999999",
+        "service=%C2%B2",  # "²".isdigit() is True, int("²") is not
+        "service=1&start_date=0001-01-01&end_date=9999-12-31",
+        "service=1&date=2026-02-30",
+    ],
+)
+def test_junk_availability_queries_are_answered_400_or_404_not_500(staff_client, botox, dana, query):
+    response = staff_client.get(f"/api/availability?{query}")
+
+    assert response.status_code in (400, 404) and set(response.json()) == {"error"}
+
+
+def test_junk_appointment_filters_and_ids_are_not_server_errors(staff_client, botox, dana):
+    assert staff_client.get("/api/appointments?end_date=9999-12-31").status_code == 400
+    assert staff_client.get("/api/appointments?provider=%C2%B2").status_code == 400
+    assert staff_client.post("/api/appointments/99999999999999999999999/cancel").status_code == 404
+    response = staff_client.post("/api/appointments", {"service": botox.pk, "start": "0001-01-01T00:00:00Z",
+                                                       "phone": "2125550100"}, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_datetime"
