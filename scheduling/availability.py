@@ -375,7 +375,7 @@ def _summary(result, *, today, tz, clinic, now):
                 f" The nearest day with openings is {days}."
             )
         else:
-            text += f" Nothing is open in the next {clinic.booking_horizon_days} days."
+            text += f" Nothing is open{part} in the next {clinic.booking_horizon_days} days."
         return text
     step = timedelta(minutes=settings.SCHEDULING_SLOT_INTERVAL_MINUTES)
     by_day = defaultdict(list)
@@ -392,11 +392,20 @@ def _summary(result, *, today, tz, clinic, now):
     text = f"{service.name}{part}: " + ". ".join(day_texts) + "."
     if len(by_day) > SUMMARY_DAYS:
         text += f" More openings through {_spoken_day(max(by_day), today)}."
-    firsts = []
+    # The first few start times, grouped when they share a day and providers ("tomorrow at 9 AM and 9:15 AM with Dana").
+    groups = []
     for start in sorted({opening.start for opening in result.openings})[:SUMMARY_FIRST_OPENINGS]:
         names = [o.provider.name for o in result.openings if o.start == start]
         who = _join(names[:2], last="or") + (" and others" if len(names) > 2 else "")
-        firsts.append(f"{_spoken_day(start.date(), today)} at {_spoken_time(start)} with {who}")
+        key = (start.date(), who)
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(start)
+        else:
+            groups.append((key, [start]))
+    firsts = [
+        f"{_spoken_day(day, today)} at {_join([_spoken_time(s) for s in starts])} with {who}"
+        for (day, who), starts in groups
+    ]
     text += " The first: " + "; ".join(firsts) + "."
     return text
 

@@ -19,7 +19,7 @@ not a booking anyone at the front desk will honour.
 
 import logging
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -339,8 +339,7 @@ def _serialised():
         with _sqlite_booking_lock:
             yield
     else:
-        with nullcontext():
-            yield
+        yield
 
 
 def _take_sqlite_write_lock():

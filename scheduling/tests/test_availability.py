@@ -173,8 +173,14 @@ def test_the_horizon_ends_at_the_same_time_of_day_it_is_now(clinic, facial, dana
 
 def test_part_of_day_narrows_the_openings(facial, dana):
     result = find_availability(service=facial, date=MONDAY, part_of_day="afternoon", now=SUNDAY_BEFORE)
+    evening = find_availability(service=facial, date=MONDAY, part_of_day="evening", now=SUNDAY_BEFORE)
 
     assert local_times(result.openings)[0] == "12:00" and local_times(result.openings)[-1] == "16:00"
+    assert result.summary.startswith("HydraFacial in the afternoon: tomorrow: afternoon from 12 to 4 PM.")
+    assert evening.openings == [] and evening.nearest_days == []
+    assert evening.summary == (
+        "There are no openings for HydraFacial tomorrow in the evening. Nothing is open in the evening in the next 90 days."
+    )
 
 
 def test_the_summary_names_the_windows_and_the_first_openings(facial, dana):
@@ -186,8 +192,7 @@ def test_the_summary_names_the_windows_and_the_first_openings(facial, dana):
 
     assert result.summary == (
         "HydraFacial: tomorrow: morning from 9 to 11:45 AM; afternoon from 12 to 4 PM. "
-        "The first: tomorrow at 9 AM with Alex Kim or Dana Lee; tomorrow at 9:15 AM with Alex Kim; "
-        "tomorrow at 9:30 AM with Alex Kim."
+        "The first: tomorrow at 9 AM with Alex Kim or Dana Lee; tomorrow at 9:15 AM and 9:30 AM with Alex Kim."
     )
     assert set(result.by_provider) == {dana, result.openings[0].provider}
     assert len(result.by_provider[dana]) == 29 - 7 - 7
