@@ -23,8 +23,10 @@ install-dev: $(VENV)/.dev
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# The demo clinic is loaded once; its daily metrics are rolled up so the dashboard has figures.
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py backfill_metrics --days 90
 
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0

@@ -73,6 +73,22 @@ def test_backfill_refuses_a_backwards_range(clinic):
         call_command("backfill_metrics", "--start", "2025-03-10", "--end", "2025-03-08")
 
 
+def test_backfill_of_the_last_days_ends_today_in_the_clinic_s_zone(clinic, capsys):
+    call_command("backfill_metrics", "--days", "3")
+
+    today = clinic.local_now().date()
+    assert sorted({m.date for m in DailyMetric.objects.all()}) == [today - timedelta(days=2), today - timedelta(days=1), today]
+
+
+def test_backfill_needs_a_range_or_a_number_of_days(clinic):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--days"):
+        call_command("backfill_metrics", "--start", "2025-03-10")
+    with pytest.raises(CommandError, match="--days"):
+        call_command("backfill_metrics", "--days", "3", "--start", "2025-03-10")
+
+
 def test_an_empty_day_has_no_rates(clinic):
     services.rollup_day(day=SUNDAY - timedelta(days=30), tz=NY)
 

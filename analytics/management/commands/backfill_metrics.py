@@ -19,16 +19,28 @@ def _date(value):
 
 
 class Command(BaseCommand):
-    help = "Recompute DailyMetric rows for every clinic-local day from --start to --end (both included)."
+    help = (
+        "Recompute DailyMetric rows for every clinic-local day from --start to --end (both included), "
+        "or for the last --days days up to today."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", required=True, type=_date, help="First date, YYYY-MM-DD.")
-        parser.add_argument("--end", required=True, type=_date, help="Last date, YYYY-MM-DD.")
+        parser.add_argument("--start", type=_date, help="First date, YYYY-MM-DD.")
+        parser.add_argument("--end", type=_date, help="Last date, YYYY-MM-DD.")
+        parser.add_argument("--days", type=int, help="The last N clinic-local days, today included.")
 
-    def handle(self, *args, start, end, **options):
+    def handle(self, *args, start, end, days, **options):
+        clinic = ClinicSettings.load()
+        tz = clinic.tz
+        if days is not None:
+            if start or end or days < 1:
+                raise CommandError("Give either --days N (N >= 1) or --start and --end.")
+            end = clinic.local_now().date()
+            start = end - timedelta(days=days - 1)
+        if start is None or end is None:
+            raise CommandError("Give --start and --end, or --days.")
         if end < start:
             raise CommandError("--end is before --start.")
-        tz = ClinicSettings.load().tz
         rows = 0
         first = start
         while first <= end:
