@@ -1,5 +1,6 @@
-"""The voice relay between the call page and the Realtime engine (see relay.py)."""
+"""The voice relay between the call page and the Realtime engine (relay.py, engine_events.py)."""
 
-from receptionist.bridge.relay import VoiceBridge, page_settings
+from receptionist.bridge.config import page_settings
+from receptionist.bridge.relay import VoiceBridge
 
 __all__ = ["VoiceBridge", "page_settings"]

@@ -5,119 +5,35 @@ engine speaks Realtime GA events. The relay turns commits into
 `input_audio_buffer.commit` + `response.create`, barge-ins into
 `response.cancel` + `conversation.item.truncate`, runs the tools, and saves the
 conversation as it happens — through a writer task, never in the relay loop.
+This file is the life cycle and the page's side; engine_events.py the engine's.
 """
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
+import math
 import secrets
-import time
-from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from receptionist import services
+from receptionist.bridge.config import (
+    APOLOGY, BYTES_PER_MS, END_GRACE_SECONDS, MAX_PENDING_AUDIO_MS, MAX_RECONNECTS, MAX_TEXT_CHARS, MIN_COMMIT_MS,
+    SEED_LINES, TIME_LIMIT_LINE, UNAVAILABLE, PageError, SessionLost, VoiceConfig, page_settings, realtime_session,
+)
+from receptionist.bridge.engine_events import EngineEvents
 from receptionist.bridge.outbound import PageOutbound
-from receptionist.bridge.transcript import Transcript, heard_words
+from receptionist.bridge.transcript import Transcript
 from receptionist.bridge.writer import PersistenceWriter
 from receptionist.engines import UpstreamClosed, UpstreamUnavailable, connect_engine, engine_name
-from receptionist.prompt import FILLER_LINE, say_exactly
-from receptionist.tools import ToolContext, ToolResult, run_tool, tool_schemas
+from receptionist.prompt import say_exactly
+from receptionist.tools import tool_schemas
 
 log = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 16384  # a control message is small; anything bigger is refused unread
 
-SAMPLE_RATE = 24000
-BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
-MIN_COMMIT_MS = 100  # OpenAI refuses a commit of less (input_audio_buffer_commit_empty)
-MAX_TEXT_CHARS = 2000
-MAX_PENDING_AUDIO_MS = 5000  # held while the engine (re)connects, then sent
-MAX_RECONNECTS = 3  # one attempt per loss, at most this many losses a call
-SEED_LINES = 60
-END_GRACE_SECONDS = 15  # after a goodbye is asked for, the call ends even if it never comes
-APOLOGY = ("I'm sorry, we've lost the connection to our assistant. Please call the clinic{phone}, and we'll be "
-           "glad to help. Goodbye.")
-UNAVAILABLE = "Our assistant is not available right now. Please call the clinic{phone}. We're sorry for the trouble."
-TIME_LIMIT_LINE = ("We've reached the time limit for this call. Thank you for calling, and please call again if "
-                   "there's anything else. Goodbye!")
-BENIGN_ERRORS = {"response_cancel_not_active", "conversation_already_has_active_response"}
-
-
-@dataclass(frozen=True)
-class VoiceConfig:
-    turn_detection: str
-    voice: str
-    transcription_model: str
-    max_call_seconds: int
-    max_frame_bytes: int
-    outbound_buffer_ms: int
-    filler_after_ms: int
-    connect_timeout: float
-
-    @classmethod
-    def from_settings(cls):
-        return cls(
-            turn_detection=settings.VOICE_TURN_DETECTION, voice=settings.VOICE_VOICE,
-            transcription_model=settings.VOICE_TRANSCRIPTION_MODEL, max_call_seconds=settings.VOICE_MAX_CALL_SECONDS,
-            max_frame_bytes=settings.VOICE_MAX_FRAME_BYTES, outbound_buffer_ms=settings.VOICE_OUTBOUND_BUFFER_MS,
-            filler_after_ms=settings.VOICE_FILLER_AFTER_MS, connect_timeout=settings.VOICE_UPSTREAM_CONNECT_TIMEOUT,
-        )
-
-
-def page_settings():
-    """What the call page needs to know before it captures a frame (sent in `session`)."""
-    return {
-        "audio": {"encoding": "pcm_s16le", "sample_rate": SAMPLE_RATE, "channels": 1,
-                  "frame_ms": settings.VOICE_FRAME_MS, "max_frame_bytes": settings.VOICE_MAX_FRAME_BYTES},
-        "vad": {"commit_silence_ms": settings.VOICE_COMMIT_SILENCE_MS,
-                "short_commit_silence_ms": settings.VOICE_SHORT_COMMIT_SILENCE_MS,
-                "short_utterance_ms": settings.VOICE_SHORT_UTTERANCE_MS,
-                "speech_start_ms": settings.VOICE_SPEECH_START_MS, "preroll_ms": settings.VOICE_PREROLL_MS},
-        "turn_detection": settings.VOICE_TURN_DETECTION, "max_call_seconds": settings.VOICE_MAX_CALL_SECONDS,
-        "min_commit_ms": MIN_COMMIT_MS,
-    }
-
-
-class PageError(Exception):
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-class SessionLost(Exception):
-    """The engine's session ended under us (it expired, or the connection went)."""
-
-
-class AudioItem:
-    """One assistant item whose audio goes to the page."""
-
-    __slots__ = ("id", "response_id", "received_bytes", "done", "interrupted", "heard_ms", "out_of_band",
-                 "announced", "parts", "final", "saved")
-
-    def __init__(self, item_id, response_id, out_of_band):
-        self.id, self.response_id, self.out_of_band = item_id, response_id, out_of_band
-        self.received_bytes = 0
-        self.done = self.interrupted = self.announced = self.saved = False
-        self.heard_ms = None
-        self.parts = []
-        self.final = None
-
-    @property
-    def received_ms(self):
-        return self.received_bytes // BYTES_PER_MS
-
-    def words(self):
-        text = self.final if self.final is not None else "".join(self.parts)
-        if self.heard_ms is None:
-            return text
-        if self.heard_ms <= 0:
-            return ""
-        return heard_words(text, self.heard_ms, self.received_ms)
-
-
-class VoiceBridge:
+class VoiceBridge(EngineEvents):
     def __init__(self, *, send_text, send_bytes, close_page, session_id, user_agent=""):
         self.config = VoiceConfig.from_settings()
         self.session_id = session_id
@@ -227,25 +143,8 @@ class VoiceBridge:
         elif not self.started:
             self._state("listening")
 
-    def _session(self, instructions=None):
-        detection = {
-            "none": None,
-            "server_vad": {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300,
-                           "silence_duration_ms": 500, "create_response": True, "interrupt_response": True},
-            "semantic_vad": {"type": "semantic_vad", "eagerness": "auto", "create_response": True,
-                             "interrupt_response": True},
-        }[self.config.turn_detection]
-        return {
-            "type": "realtime", "instructions": instructions or self.info["instructions"],
-            "output_modalities": ["audio"],
-            "audio": {
-                "input": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE},
-                          "transcription": {"model": self.config.transcription_model},
-                          "noise_reduction": {"type": "near_field"}, "turn_detection": detection},
-                "output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE}, "voice": self.config.voice},
-            },
-            "tools": tool_schemas(), "tool_choice": "auto",
-        }
+    def _session(self):
+        return realtime_session(self.config, instructions=self.info["instructions"], tools=tool_schemas())
 
     async def _recover(self, reason):
         """One reconnect with the conversation re-seeded; else an apology and a clean end."""
@@ -394,6 +293,8 @@ class VoiceBridge:
 
     async def on_message(self, raw):
         try:
+            if len(raw) > MAX_MESSAGE_CHARS:
+                raise PageError("message_too_large", f"Control messages may be at most {MAX_MESSAGE_CHARS} characters.")
             try:
                 message = json.loads(raw)
             except ValueError:
@@ -467,7 +368,8 @@ class VoiceBridge:
 
     async def _on_interrupt(self, message):
         item_id, played = message.get("item_id"), message.get("played_ms")
-        if not isinstance(item_id, str) or not isinstance(played, (int, float)) or played < 0:
+        if (not isinstance(item_id, str) or isinstance(played, bool) or not isinstance(played, (int, float))
+                or not math.isfinite(played) or played < 0):
             raise PageError("bad_message", "interrupt needs item_id (string) and played_ms (number ≥ 0).")
         played_ms = int(played)
         if self.response_active:
@@ -521,257 +423,3 @@ class VoiceBridge:
                 item.interrupted = True
                 item.heard_ms = item.received_ms
         await self._send({"type": "response.cancel"})
-
-    # --- from the engine -------------------------------------------------------------------------
-    async def _on_event(self, event):
-        kind = event.get("type")
-        if kind == "response.output_audio.delta":  # the hot path: no other work per frame
-            item = self.audio_items.get(event["item_id"]) or self._audio_item(event["item_id"], event.get("response_id"))
-            if self.drop_current or item.interrupted:
-                self.late_audio_dropped += 1
-                return
-            try:
-                pcm = base64.b64decode(event["delta"])
-            except (binascii.Error, TypeError):
-                return
-            if not item.announced:
-                item.announced = True
-                self.outbound.json({"type": "audio.start", "item_id": item.id})
-                self._state("speaking")
-            item.received_bytes += len(pcm)
-            self.outbound.audio(pcm)
-            return
-        handler = self._handlers.get(kind)
-        if handler is not None:
-            await handler(self, event)
-
-    def _audio_item(self, item_id, response_id, out_of_band=False):
-        item = self.audio_items[item_id] = AudioItem(item_id, response_id, out_of_band)
-        if self.drop_current:  # born in a cancelled response: the caller hears none of it
-            item.interrupted = True
-            item.heard_ms = 0
-        return item
-
-    async def _on_response_created(self, event):
-        response = event.get("response") or {}
-        self.response_active = True
-        self.current_response_id = response.get("id")
-        self.current_out_of_band = (response.get("metadata") or {}).get("ava_purpose") == "filler"
-
-    async def _on_output_item_added(self, event):
-        item = event.get("item") or {}
-        if item.get("type") == "message" and item.get("id") not in self.audio_items:
-            out_of_band = self.current_out_of_band
-            self._audio_item(item["id"], event.get("response_id"), out_of_band)
-            if out_of_band:
-                self.transcript.place(item["id"], in_conversation=False)
-
-    async def _on_item_added(self, event):
-        item = event.get("item") or {}
-        item_id = item.get("id")
-        if not item_id or item_id in self.transcript.seeded:
-            return
-        position = self.transcript.place(item_id, event.get("previous_item_id"))
-        if item_id in self.typed:
-            text = self.typed.pop(item_id)
-            self._save(item_id, "caller", text, position, metadata={"typed": True})
-            self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": item_id, "text": text,
-                                "final": True})
-
-    async def _on_committed(self, event):
-        self.transcript.place(event["item_id"], event.get("previous_item_id"))
-
-    async def _on_caller_delta(self, event):
-        self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"),
-                            "delta": event.get("delta", ""), "final": False})
-
-    async def _on_caller_completed(self, event):
-        item_id, words = event.get("item_id"), (event.get("transcript") or "").strip()
-        self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": item_id, "text": words,
-                            "final": True})
-        if words:
-            self._save(item_id, "caller", words, self.transcript.place(item_id))
-
-    async def _on_caller_failed(self, event):
-        self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"), "text": "",
-                            "final": True, "failed": True})
-
-    async def _on_audio_done(self, event):
-        item = self.audio_items.get(event.get("item_id"))
-        if item is not None:
-            item.done = True
-            if item.announced and not item.interrupted:
-                self.outbound.json({"type": "audio.done", "item_id": item.id, "audio_ms": item.received_ms})
-
-    async def _on_assistant_delta(self, event):
-        item = self.audio_items.get(event.get("item_id"))
-        if item is None or item.interrupted or self.drop_current:
-            if item is not None:
-                item.parts.append(event.get("delta", ""))
-            return
-        item.parts.append(event.get("delta", ""))
-        self.outbound.json({"type": "transcript", "speaker": "assistant", "item_id": item.id,
-                            "delta": event.get("delta", ""), "final": False})
-
-    async def _on_assistant_done(self, event):
-        item = self.audio_items.get(event.get("item_id"))
-        if item is None:
-            return
-        item.final = event.get("transcript") or "".join(item.parts)
-        self._save_assistant(item)
-
-    def _save_assistant(self, item):
-        if item.saved:
-            return
-        words = item.words().strip()
-        item.saved = True
-        self.outbound.json({"type": "transcript", "speaker": "assistant", "item_id": item.id, "text": words,
-                            "final": True, "interrupted": item.heard_ms is not None})
-        if words:
-            metadata = {"filler": True} if item.out_of_band else {}
-            if item.heard_ms is not None:
-                metadata.update(interrupted=True, heard_ms=item.heard_ms, audio_ms=item.received_ms,
-                                generated=item.final or "".join(item.parts))
-            self._save(item.id, "assistant", words, self.transcript.place(item.id), metadata=metadata)
-
-    def _revise(self, item):
-        words = item.words().strip()
-        self.transcript.record(item.id, "assistant", words)
-        self.writer.put(services.revise_utterance, conversation_id=self.conversation_id, item_id=item.id,
-                        content=words or "…", metadata={"interrupted": True, "heard_ms": item.heard_ms,
-                                                        "audio_ms": item.received_ms,
-                                                        "generated": item.final or "".join(item.parts)})
-
-    def _save(self, item_id, speaker, words, position, metadata=None):
-        self.transcript.record(item_id, speaker, words)
-        self.writer.put(services.save_utterance, conversation_id=self.conversation_id, speaker=speaker,
-                        content=words, position=position, item_id=item_id,
-                        sent_at=self.transcript.placed_at.get(item_id), metadata=metadata)
-
-    async def _on_arguments_done(self, event):
-        if self.drop_current:
-            return  # the caller cut this response off; its call is not made
-        call_id, name = event.get("call_id", ""), event.get("name", "")
-        self.outbound.json({"type": "tool", "name": name, "call_id": call_id, "status": "running"})
-        self._state("thinking")
-        task = asyncio.ensure_future(self._run_tool(call_id, name, event.get("arguments") or "{}"))
-        self.tool_batch.append(task)
-
-    async def _run_tool(self, call_id, name, arguments):
-        context = ToolContext(channel="voice", conversation_id=self.conversation_id, customer_id=self.customer_id)
-        try:
-            result = await database_sync_to_async(run_tool)(name, arguments, context=context, call_id=call_id)
-        except Exception as exc:  # even recording failed: the model still gets an answer
-            log.exception("Tool %s could not run", name)
-            result = ToolResult(name=name, call_id=call_id, arguments=arguments, duration_ms=0, output={
-                "ok": False, "code": "tool_error", "error": "Something went wrong on our side.",
-                "detail": type(exc).__name__})
-        for effect in context.effects:
-            if effect["kind"] == "customer":
-                self.customer_id = effect["customer_id"]
-            elif effect["kind"] == "end_call":
-                self.end_after_response = "assistant_ended"
-        self.outbound.json({"type": "tool", "name": name, "call_id": call_id,
-                            "status": "done" if result.ok else "failed"})
-        return result
-
-    async def _on_response_done(self, event):
-        response = event.get("response") or {}
-        self.response_active = False
-        self.drop_current = False
-        self._add_usage(response.get("usage"))
-        for output in response.get("output") or []:
-            item = self.audio_items.get(output.get("id"))
-            if item is not None and not item.saved:
-                item.done = True
-                self._save_assistant(item)
-        if self.tool_batch:
-            batch, self.tool_batch = self.tool_batch, []
-            self.tools_pending = True
-            self._spawn(self._finish_tools(batch, answer=response.get("status") != "cancelled"), name="tools")
-            return
-        await self._next_after_response()
-
-    async def _next_after_response(self):
-        if self.tools_pending or self.finished:
-            return
-        if self.pending_response is not None:
-            params, self.pending_response = self.pending_response, None
-            await self._create_response(params)
-        elif self.end_after_response:
-            await self._finish(self.end_after_response)
-        else:
-            self._state("listening")
-
-    async def _finish_tools(self, batch, *, answer):
-        """Every function_call_output, then one response.create; a filler if the tools are slow."""
-        _, slow = await asyncio.wait(batch, timeout=self.config.filler_after_ms / 1000)
-        if slow and not self.response_active and answer:
-            self.response_active = True
-            await self._send({"type": "response.create", "response": {
-                "conversation": "none", "input": [], "instructions": say_exactly(FILLER_LINE),
-                "metadata": {"ava_purpose": "filler"}, "tool_choice": "none"}})
-        results = await asyncio.gather(*batch)
-        for result in results:
-            await self._send({"type": "conversation.item.create", "item": {
-                "type": "function_call_output", "call_id": result.call_id, "output": result.output_json()}})
-        self.tools_pending = False
-        if answer and self.pending_response is None:
-            self.pending_response = {}
-        if not self.response_active:
-            await self._next_after_response()
-
-    async def _on_error(self, event):
-        error = event.get("error") or {}
-        code = error.get("code")
-        if code == "session_expired":
-            raise SessionLost("session_expired")
-        if code == "conversation_already_has_active_response":
-            self.response_active = True
-            if self.pending_response is None:
-                self.pending_response = {}
-            return
-        if code in BENIGN_ERRORS:
-            return
-        log.warning("Realtime error: %s", error)
-        self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
-                        data={"where": "upstream", "code": code, "message": error.get("message", "")})
-
-    async def _on_speech_started(self, event):
-        # Server turn detection heard the caller: the page stops playback and reports what was played.
-        self.outbound.json({"type": "audio.flush"})
-        self._state("listening")
-
-    def _add_usage(self, usage):
-        if not usage:
-            return
-        totals = self.usage
-        for key in ("input_tokens", "output_tokens", "total_tokens"):
-            totals[key] = totals.get(key, 0) + (usage.get(key) or 0)
-        for side in ("input_token_details", "output_token_details"):
-            for key, value in (usage.get(side) or {}).items():
-                if isinstance(value, int):
-                    name = f"{side.split('_')[0]}_{key}"
-                    totals[name] = totals.get(name, 0) + value
-
-    def _state(self, state):
-        if state != self.page_state:
-            self.page_state = state
-            self.outbound.json({"type": "state", "state": state})
-
-    _handlers = {
-        "response.created": _on_response_created,
-        "response.output_item.added": _on_output_item_added,
-        "conversation.item.added": _on_item_added,
-        "input_audio_buffer.committed": _on_committed,
-        "conversation.item.input_audio_transcription.delta": _on_caller_delta,
-        "conversation.item.input_audio_transcription.completed": _on_caller_completed,
-        "conversation.item.input_audio_transcription.failed": _on_caller_failed,
-        "response.output_audio.done": _on_audio_done,
-        "response.output_audio_transcript.delta": _on_assistant_delta,
-        "response.output_audio_transcript.done": _on_assistant_done,
-        "response.function_call_arguments.done": _on_arguments_done,
-        "response.done": _on_response_done,
-        "error": _on_error,
-        "input_audio_buffer.speech_started": _on_speech_started,
-    }

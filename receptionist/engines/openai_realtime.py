@@ -2,15 +2,21 @@
 
 `AsyncOpenAI(...).realtime.connect(model=...)` opens the websocket (Authorization
 only; no beta header). Events are read as raw JSON (`recv_bytes`) rather than
-parsed into SDK models: the relay forwards dozens of audio deltas a second per
-call and only needs a dict. Audio appends go out pre-serialised through the
-SDK's `send_raw` for the same reason; every other event goes through `send`.
+parsed into SDK models, and sent as JSON through the SDK's `send_raw`: the relay
+forwards dozens of audio frames a second per call, and the SDK's typed `send`
+walks every event through its transform (about a millisecond for a cancel or a
+truncate in bench/voice_relay.py), which delayed barge-ins behind the audio.
+
+One client and one TLS context serve every call of a process: building either loads the CA
+bundle, about 40 ms of blocked event loop (measured in bench/voice_relay.py), which per call
+stalled every other call's audio while callers connected.
 """
 
 import asyncio
 import base64
 import json
 import logging
+import ssl
 
 import openai
 from django.conf import settings
@@ -33,7 +39,7 @@ class OpenAIRealtimeConnection:
 
     async def send(self, event):
         try:
-            await self._connection.send(event)
+            await self._connection.send_raw(json.dumps(event))
         except ConnectionClosed as exc:
             raise UpstreamClosed(str(exc), code=exc.rcvd.code if exc.rcvd else None) from exc
 
@@ -72,9 +78,29 @@ def describe(exc):
     return f"{type(exc).__name__}: {exc}"
 
 
+_shared = {}
+
+
+def _client():
+    key = (settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, id(asyncio.get_running_loop()))
+    if _shared.get("key") != key:
+        _shared.update(key=key, client=AsyncOpenAI(api_key=settings.OPENAI_API_KEY,
+                                                   base_url=settings.OPENAI_BASE_URL or None))
+    return _shared["client"]
+
+
+def _tls():
+    if "tls" not in _shared:
+        _shared["tls"] = ssl.create_default_context()
+    return _shared["tls"]
+
+
 async def connect(*, timeout):
-    client = AsyncOpenAI(api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL or None)
-    manager = client.realtime.connect(model=settings.OPENAI_REALTIME_MODEL)
+    client = _client()
+    options = {}
+    if str(client.base_url).startswith("https"):
+        options["ssl"] = _tls()
+    manager = client.realtime.connect(model=settings.OPENAI_REALTIME_MODEL, websocket_connection_options=options)
     try:
         connection = await asyncio.wait_for(manager.enter(), timeout)
     except (OSError, asyncio.TimeoutError, InvalidHandshake, WebSocketException, openai.OpenAIError) as exc:

@@ -1,6 +1,5 @@
 """What a caller hears and what is kept when things go wrong: the upstream, the page, the limits."""
 
-import asyncio
 import json
 
 import pytest
@@ -159,6 +158,10 @@ async def test_bad_frames_get_an_error_and_the_call_goes_on(spa, fake_realtime, 
     assert (await page.expect("error"))["code"] == "unknown_type"
     await page.send(type="interrupt", item_id=42, played_ms="a lot")
     assert (await page.expect("error"))["code"] == "bad_message"
+    await page.send_raw('{"type": "interrupt", "item_id": "item_1", "played_ms": Infinity}')
+    assert (await page.expect("error"))["code"] == "bad_message"
+    await page.send(type="text", text="y" * 20000)
+    assert (await page.expect("error"))["code"] == "message_too_large"
     await page.send(type="interrupt", item_id="item_nobody_knows", played_ms=100)
     assert (await page.expect("error"))["code"] == "unknown_item"
     await page.send(type="text", text="x" * 5000)

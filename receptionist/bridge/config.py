@@ -1,0 +1,117 @@
+"""The voice relay's settings, its page-facing constants, and the small types it works with."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from receptionist.bridge.transcript import heard_words
+
+SAMPLE_RATE = 24000
+BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
+MIN_COMMIT_MS = 100  # OpenAI refuses a commit of less (input_audio_buffer_commit_empty)
+MAX_TEXT_CHARS = 2000
+MAX_PENDING_AUDIO_MS = 5000  # held while the engine (re)connects, then sent
+MAX_RECONNECTS = 3  # one attempt per loss, at most this many losses a call
+SEED_LINES = 60
+END_GRACE_SECONDS = 15  # after a goodbye is asked for, the call ends even if it never comes
+APOLOGY = ("I'm sorry, we've lost the connection to our assistant. Please call the clinic{phone}, and we'll be "
+           "glad to help. Goodbye.")
+UNAVAILABLE = "Our assistant is not available right now. Please call the clinic{phone}. We're sorry for the trouble."
+TIME_LIMIT_LINE = ("We've reached the time limit for this call. Thank you for calling, and please call again if "
+                   "there's anything else. Goodbye!")
+BENIGN_ERRORS = {"response_cancel_not_active", "conversation_already_has_active_response"}
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """The settings one call runs with, read when it starts (tests change them between calls)."""
+
+    turn_detection: str
+    voice: str
+    transcription_model: str
+    max_call_seconds: int
+    max_frame_bytes: int
+    outbound_buffer_ms: int
+    filler_after_ms: int
+    connect_timeout: float
+
+    @classmethod
+    def from_settings(cls):
+        return cls(
+            turn_detection=settings.VOICE_TURN_DETECTION, voice=settings.VOICE_VOICE,
+            transcription_model=settings.VOICE_TRANSCRIPTION_MODEL, max_call_seconds=settings.VOICE_MAX_CALL_SECONDS,
+            max_frame_bytes=settings.VOICE_MAX_FRAME_BYTES, outbound_buffer_ms=settings.VOICE_OUTBOUND_BUFFER_MS,
+            filler_after_ms=settings.VOICE_FILLER_AFTER_MS, connect_timeout=settings.VOICE_UPSTREAM_CONNECT_TIMEOUT,
+        )
+
+
+def page_settings():
+    """What the call page needs to know before it captures a frame (sent in `session`)."""
+    return {
+        "audio": {"encoding": "pcm_s16le", "sample_rate": SAMPLE_RATE, "channels": 1,
+                  "frame_ms": settings.VOICE_FRAME_MS, "max_frame_bytes": settings.VOICE_MAX_FRAME_BYTES},
+        "vad": {"commit_silence_ms": settings.VOICE_COMMIT_SILENCE_MS,
+                "short_commit_silence_ms": settings.VOICE_SHORT_COMMIT_SILENCE_MS,
+                "short_utterance_ms": settings.VOICE_SHORT_UTTERANCE_MS,
+                "speech_start_ms": settings.VOICE_SPEECH_START_MS, "preroll_ms": settings.VOICE_PREROLL_MS},
+        "turn_detection": settings.VOICE_TURN_DETECTION, "max_call_seconds": settings.VOICE_MAX_CALL_SECONDS,
+        "min_commit_ms": MIN_COMMIT_MS,
+    }
+
+
+class PageError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class SessionLost(Exception):
+    """The engine's session ended under us (it expired, or the connection went)."""
+
+
+class AudioItem:
+    """One assistant item whose audio goes to the page."""
+
+    __slots__ = ("id", "response_id", "received_bytes", "done", "interrupted", "heard_ms", "out_of_band",
+                 "announced", "parts", "final", "saved")
+
+    def __init__(self, item_id, response_id, out_of_band):
+        self.id, self.response_id, self.out_of_band = item_id, response_id, out_of_band
+        self.received_bytes = 0
+        self.done = self.interrupted = self.announced = self.saved = False
+        self.heard_ms = None
+        self.parts = []
+        self.final = None
+
+    @property
+    def received_ms(self):
+        return self.received_bytes // BYTES_PER_MS
+
+    def words(self):
+        text = self.final if self.final is not None else "".join(self.parts)
+        if self.heard_ms is None:
+            return text
+        if self.heard_ms <= 0:
+            return ""
+        return heard_words(text, self.heard_ms, self.received_ms)
+
+
+def realtime_session(config, *, instructions, tools):
+    """The GA `session.update` session: audio/pcm 24 kHz both ways, transcription on, tools."""
+    detection = {
+        "none": None,
+        "server_vad": {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300,
+                       "silence_duration_ms": 500, "create_response": True, "interrupt_response": True},
+        "semantic_vad": {"type": "semantic_vad", "eagerness": "auto", "create_response": True,
+                         "interrupt_response": True},
+    }[config.turn_detection]
+    return {
+        "type": "realtime", "instructions": instructions, "output_modalities": ["audio"],
+        "audio": {
+            "input": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE},
+                      "transcription": {"model": config.transcription_model},
+                      "noise_reduction": {"type": "near_field"}, "turn_detection": detection},
+            "output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE}, "voice": config.voice},
+        },
+        "tools": tools, "tool_choice": "auto",
+    }

@@ -1,0 +1,273 @@
+"""The relay's side facing the engine: Realtime GA server events, the tools, and what gets saved.
+
+A mixin of VoiceBridge (relay.py), kept apart so each file reads on its own.
+"""
+
+import asyncio
+import base64
+import binascii
+import logging
+
+from channels.db import database_sync_to_async
+
+from receptionist import services
+from receptionist.bridge.config import BENIGN_ERRORS, AudioItem, SessionLost
+from receptionist.prompt import FILLER_LINE, say_exactly
+from receptionist.tools import ToolContext, ToolResult, run_tool
+
+log = logging.getLogger(__name__)
+
+
+class EngineEvents:
+    async def _on_event(self, event):
+        kind = event.get("type")
+        if kind == "response.output_audio.delta":  # the hot path: no other work per frame
+            item = self.audio_items.get(event["item_id"]) or self._audio_item(event["item_id"], event.get("response_id"))
+            if self.drop_current or item.interrupted:
+                self.late_audio_dropped += 1
+                return
+            try:
+                pcm = base64.b64decode(event["delta"])
+            except (binascii.Error, TypeError):
+                return
+            if not item.announced:
+                item.announced = True
+                self.outbound.json({"type": "audio.start", "item_id": item.id})
+                self._state("speaking")
+            item.received_bytes += len(pcm)
+            self.outbound.audio(pcm)
+            return
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            await handler(self, event)
+
+    def _audio_item(self, item_id, response_id, out_of_band=False):
+        item = self.audio_items[item_id] = AudioItem(item_id, response_id, out_of_band)
+        if self.drop_current:  # born in a cancelled response: the caller hears none of it
+            item.interrupted = True
+            item.heard_ms = 0
+        return item
+
+    async def _on_response_created(self, event):
+        response = event.get("response") or {}
+        self.response_active = True
+        self.current_response_id = response.get("id")
+        self.current_out_of_band = (response.get("metadata") or {}).get("ava_purpose") == "filler"
+
+    async def _on_output_item_added(self, event):
+        item = event.get("item") or {}
+        if item.get("type") == "message" and item.get("id") not in self.audio_items:
+            out_of_band = self.current_out_of_band
+            self._audio_item(item["id"], event.get("response_id"), out_of_band)
+            if out_of_band:
+                self.transcript.place(item["id"], in_conversation=False)
+
+    async def _on_item_added(self, event):
+        item = event.get("item") or {}
+        item_id = item.get("id")
+        if not item_id or item_id in self.transcript.seeded:
+            return
+        position = self.transcript.place(item_id, event.get("previous_item_id"))
+        if item_id in self.typed:
+            text = self.typed.pop(item_id)
+            self._save(item_id, "caller", text, position, metadata={"typed": True})
+            self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": item_id, "text": text,
+                                "final": True})
+
+    async def _on_committed(self, event):
+        self.transcript.place(event["item_id"], event.get("previous_item_id"))
+
+    async def _on_caller_delta(self, event):
+        self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"),
+                            "delta": event.get("delta", ""), "final": False})
+
+    async def _on_caller_completed(self, event):
+        item_id, words = event.get("item_id"), (event.get("transcript") or "").strip()
+        self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": item_id, "text": words,
+                            "final": True})
+        if words:
+            self._save(item_id, "caller", words, self.transcript.place(item_id))
+
+    async def _on_caller_failed(self, event):
+        self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"), "text": "",
+                            "final": True, "failed": True})
+
+    async def _on_audio_done(self, event):
+        item = self.audio_items.get(event.get("item_id"))
+        if item is not None:
+            item.done = True
+            if item.announced and not item.interrupted:
+                self.outbound.json({"type": "audio.done", "item_id": item.id, "audio_ms": item.received_ms})
+
+    async def _on_assistant_delta(self, event):
+        item = self.audio_items.get(event.get("item_id"))
+        if item is None or item.interrupted or self.drop_current:
+            if item is not None:
+                item.parts.append(event.get("delta", ""))
+            return
+        item.parts.append(event.get("delta", ""))
+        self.outbound.json({"type": "transcript", "speaker": "assistant", "item_id": item.id,
+                            "delta": event.get("delta", ""), "final": False})
+
+    async def _on_assistant_done(self, event):
+        item = self.audio_items.get(event.get("item_id"))
+        if item is None:
+            return
+        item.final = event.get("transcript") or "".join(item.parts)
+        self._save_assistant(item)
+
+    def _save_assistant(self, item):
+        if item.saved:
+            return
+        words = item.words().strip()
+        item.saved = True
+        self.outbound.json({"type": "transcript", "speaker": "assistant", "item_id": item.id, "text": words,
+                            "final": True, "interrupted": item.heard_ms is not None})
+        if words:
+            metadata = {"filler": True} if item.out_of_band else {}
+            if item.heard_ms is not None:
+                metadata.update(interrupted=True, heard_ms=item.heard_ms, audio_ms=item.received_ms,
+                                generated=item.final or "".join(item.parts))
+            self._save(item.id, "assistant", words, self.transcript.place(item.id), metadata=metadata)
+
+    def _revise(self, item):
+        words = item.words().strip()
+        self.transcript.record(item.id, "assistant", words)
+        self.writer.put(services.revise_utterance, conversation_id=self.conversation_id, item_id=item.id,
+                        content=words or "…", metadata={"interrupted": True, "heard_ms": item.heard_ms,
+                                                        "audio_ms": item.received_ms,
+                                                        "generated": item.final or "".join(item.parts)})
+
+    def _save(self, item_id, speaker, words, position, metadata=None):
+        self.transcript.record(item_id, speaker, words)
+        self.writer.put(services.save_utterance, conversation_id=self.conversation_id, speaker=speaker,
+                        content=words, position=position, item_id=item_id,
+                        sent_at=self.transcript.placed_at.get(item_id), metadata=metadata)
+
+    async def _on_arguments_done(self, event):
+        if self.drop_current:
+            return  # the caller cut this response off; its call is not made
+        call_id, name = event.get("call_id", ""), event.get("name", "")
+        self.outbound.json({"type": "tool", "name": name, "call_id": call_id, "status": "running"})
+        self._state("thinking")
+        task = asyncio.ensure_future(self._run_tool(call_id, name, event.get("arguments") or "{}"))
+        self.tool_batch.append(task)
+
+    async def _run_tool(self, call_id, name, arguments):
+        context = ToolContext(channel="voice", conversation_id=self.conversation_id, customer_id=self.customer_id)
+        try:
+            result = await database_sync_to_async(run_tool)(name, arguments, context=context, call_id=call_id)
+        except Exception as exc:  # even recording failed: the model still gets an answer
+            log.exception("Tool %s could not run", name)
+            result = ToolResult(name=name, call_id=call_id, arguments=arguments, duration_ms=0, output={
+                "ok": False, "code": "tool_error", "error": "Something went wrong on our side.",
+                "detail": type(exc).__name__})
+        for effect in context.effects:
+            if effect["kind"] == "customer":
+                self.customer_id = effect["customer_id"]
+            elif effect["kind"] == "end_call":
+                self.end_after_response = "assistant_ended"
+        self.outbound.json({"type": "tool", "name": name, "call_id": call_id,
+                            "status": "done" if result.ok else "failed"})
+        return result
+
+    async def _on_response_done(self, event):
+        response = event.get("response") or {}
+        self.response_active = False
+        self.drop_current = False
+        self._add_usage(response.get("usage"))
+        for output in response.get("output") or []:
+            item = self.audio_items.get(output.get("id"))
+            if item is not None and not item.saved:
+                item.done = True
+                self._save_assistant(item)
+        if self.tool_batch:
+            batch, self.tool_batch = self.tool_batch, []
+            self.tools_pending = True
+            self._spawn(self._finish_tools(batch, answer=response.get("status") != "cancelled"), name="tools")
+            return
+        await self._next_after_response()
+
+    async def _next_after_response(self):
+        if self.tools_pending or self.finished:
+            return
+        if self.pending_response is not None:
+            params, self.pending_response = self.pending_response, None
+            await self._create_response(params)
+        elif self.end_after_response:
+            await self._finish(self.end_after_response)
+        else:
+            self._state("listening")
+
+    async def _finish_tools(self, batch, *, answer):
+        """Every function_call_output, then one response.create; a filler if the tools are slow."""
+        _, slow = await asyncio.wait(batch, timeout=self.config.filler_after_ms / 1000)
+        if slow and not self.response_active and answer:
+            self.response_active = True
+            await self._send({"type": "response.create", "response": {
+                "conversation": "none", "input": [], "instructions": say_exactly(FILLER_LINE),
+                "metadata": {"ava_purpose": "filler"}, "tool_choice": "none"}})
+        results = await asyncio.gather(*batch)
+        for result in results:
+            await self._send({"type": "conversation.item.create", "item": {
+                "type": "function_call_output", "call_id": result.call_id, "output": result.output_json()}})
+        self.tools_pending = False
+        if answer and self.pending_response is None:
+            self.pending_response = {}
+        if not self.response_active:
+            await self._next_after_response()
+
+    async def _on_error(self, event):
+        error = event.get("error") or {}
+        code = error.get("code")
+        if code == "session_expired":
+            raise SessionLost("session_expired")
+        if code == "conversation_already_has_active_response":
+            self.response_active = True
+            if self.pending_response is None:
+                self.pending_response = {}
+            return
+        if code in BENIGN_ERRORS:
+            return
+        log.warning("Realtime error: %s", error)
+        self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
+                        data={"where": "upstream", "code": code, "message": error.get("message", "")})
+
+    async def _on_speech_started(self, event):
+        # Server turn detection heard the caller: the page stops playback and reports what was played.
+        self.outbound.json({"type": "audio.flush"})
+        self._state("listening")
+
+    def _add_usage(self, usage):
+        if not usage:
+            return
+        totals = self.usage
+        for key in ("input_tokens", "output_tokens", "total_tokens"):
+            totals[key] = totals.get(key, 0) + (usage.get(key) or 0)
+        for side in ("input_token_details", "output_token_details"):
+            for key, value in (usage.get(side) or {}).items():
+                if isinstance(value, int):
+                    name = f"{side.split('_')[0]}_{key}"
+                    totals[name] = totals.get(name, 0) + value
+
+    def _state(self, state):
+        if state != self.page_state:
+            self.page_state = state
+            self.outbound.json({"type": "state", "state": state})
+
+    _handlers = {
+        "response.created": _on_response_created,
+        "response.output_item.added": _on_output_item_added,
+        "conversation.item.added": _on_item_added,
+        "input_audio_buffer.committed": _on_committed,
+        "conversation.item.input_audio_transcription.delta": _on_caller_delta,
+        "conversation.item.input_audio_transcription.completed": _on_caller_completed,
+        "conversation.item.input_audio_transcription.failed": _on_caller_failed,
+        "response.output_audio.done": _on_audio_done,
+        "response.output_audio_transcript.delta": _on_assistant_delta,
+        "response.output_audio_transcript.done": _on_assistant_done,
+        "response.function_call_arguments.done": _on_arguments_done,
+        "response.done": _on_response_done,
+        "error": _on_error,
+        "input_audio_buffer.speech_started": _on_speech_started,
+    }
