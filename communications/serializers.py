@@ -35,7 +35,13 @@ def _a_day_we_can_search(value):
         raise serializers.ValidationError(f"Give a day between {EARLIEST_DAY} and {LATEST_DAY}.")
 
 
+# As stored: checked when it comes in through the API, but other channels keep what they were given.
+STORED_EMAIL = {"allow_null": True, "help_text": "Empty when unknown."}
+
+
 class CustomerSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(**STORED_EMAIL)
+
     class Meta:
         model = Customer
         fields = [
@@ -89,6 +95,8 @@ class CustomerDetailSerializer(CustomerSerializer):
 
 
 class CustomerRefSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(**STORED_EMAIL)
+
     class Meta:
         model = Customer
         fields = ["id", "name", "phone", "email"]
