@@ -247,7 +247,7 @@ async def caller(index, url, frame_ms, window, streaming, results):
                 sent += 1
             await ws.send(data)
             seq += 1
-            # Interrupts after the window, spread over 300 ms as real callers would not all barge in at once.
+            # Interrupts after the window, spread over a second (100 calls: a burst of 100 barge-ins a second).
             if interrupted is None and window and now_ns() >= window["end"] + 200_000_000 + index * window["spread"]:
                 interrupted = now_ns()
                 await ws.send(json.dumps({"type": "interrupt", "item_id": item["id"] or "none",
@@ -349,7 +349,7 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in streaming)), 60)
         await asyncio.sleep(1.0)
         start = now_ns() + 100_000_000
-        window.update(start=start, end=start + int(seconds * 1e9), spread=300_000_000 // calls)
+        window.update(start=start, end=start + int(seconds * 1e9), spread=1_000_000_000 // calls)
         await asyncio.sleep(0.1)
         cpu_start = proc_cpu_seconds(server_process.pid)
         harness_start = proc_cpu_seconds(upstream.pid), proc_cpu_seconds(os.getpid())
