@@ -372,3 +372,18 @@ async def test_hanging_up_closes_the_upstream_within_a_second_and_finalises_the_
     assert conversation.status == "completed" and conversation.ended_at is not None
     assert conversation.voice.end_reason == "caller_hung_up"
     assert (await db(events_of, page, "usage"))[0]["output_tokens"] > 0
+
+
+async def test_with_server_turn_detection_openai_decides_the_turn_and_the_page_commit_is_ignored(
+        spa, fake_realtime, open_call, settings):
+    settings.VOICE_TURN_DETECTION = "semantic_vad"
+    page = await open_call()
+    await page.said()
+    assert page.session["turn_detection"] == "semantic_vad"
+    detection = fake_realtime.session.events("session.update")[0]["session"]["audio"]["input"]["turn_detection"]
+    assert detection["type"] == "semantic_vad" and detection["interrupt_response"] is True
+    await page.speak(400)
+    await page.send(type="commit")
+    await page.drain()
+    assert not fake_realtime.events("input_audio_buffer.commit")
+    assert len(fake_realtime.events("input_audio_buffer.append")) == 10  # the audio itself still flows
