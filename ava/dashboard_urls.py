@@ -2,14 +2,25 @@
 
 from django.urls import path
 
+from analytics import views as analytics_views
 from communications import views as communications_views
+from scheduling import views as scheduling_views
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", communications_views.inbox, name="home"),
+    path("", analytics_views.overview, name="home"),
     path("inbox/", communications_views.inbox, name="inbox"),
     path("conversations/<uuid:pk>/", communications_views.conversation_detail, name="conversation"),
+    path("conversations/<uuid:pk>/rescore/", analytics_views.rescore, name="conversation-rescore"),
     path("customers/<int:pk>/", communications_views.customer_detail, name="customer"),
     path("customers/<int:pk>/merge/", communications_views.customer_merge, name="customer-merge"),
+    path("appointments/", scheduling_views.calendar, name="appointments"),
+    path("appointments/list/", scheduling_views.appointment_list, name="appointment-list"),
+    path("appointments/new/", scheduling_views.book, name="appointment-book"),
+    path("appointments/openings/", scheduling_views.openings, name="appointment-openings"),
+    path("appointments/customers/", scheduling_views.customer_matches, name="appointment-customers"),
+    path("appointments/<int:pk>/", scheduling_views.appointment_detail, name="appointment"),
+    path("appointments/<int:pk>/cancel/", scheduling_views.cancel, name="appointment-cancel"),
+    path("appointments/<int:pk>/reschedule/", scheduling_views.reschedule, name="appointment-reschedule"),
 ]

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from communications import live
 from communications.models import (
     CommunicationEvent,
     Conversation,
@@ -53,6 +54,7 @@ def start_conversation(*, channel, customer=None, metadata=None, at=None):
     )
     if channel == "voice":
         VoiceCallDetail.objects.create(conversation=conversation)
+    live.publish_started(conversation)
     return conversation
 
 
@@ -75,18 +77,22 @@ def add_message(*, conversation_id, author, content, direction=None, position=No
         position=position, sent_at=sent_at, upstream_item_id=upstream_item_id, metadata=metadata or {},
     )
     Conversation.objects.filter(pk=conversation_id, last_activity_at__lt=sent_at).update(last_activity_at=sent_at)
+    live.publish_message(message)
     return message
 
 
 def record_event(*, conversation_id, type, data=None, message=None, at=None):
-    return CommunicationEvent.objects.create(
+    event = CommunicationEvent.objects.create(
         conversation_id=conversation_id, type=type, data=data or {}, message=message, at=at or timezone.now()
     )
+    live.publish_event(event)
+    return event
 
 
 def identify_customer(*, conversation_id, customer):
     """Attach a customer to a conversation that had none (a caller who gave their phone)."""
-    Conversation.objects.filter(pk=conversation_id, customer__isnull=True).update(customer=customer)
+    if Conversation.objects.filter(pk=conversation_id, customer__isnull=True).update(customer=customer):
+        live.publish_identified(conversation_id=conversation_id, customer=customer)
 
 
 def mark_escalated(*, conversation_id, reason="", data=None):
@@ -114,6 +120,7 @@ def end_conversation(*, conversation_id, status=Conversation.Status.COMPLETED, o
     transaction.on_commit(
         partial(conversation_ended.send, sender=Conversation, conversation_id=conversation.pk)
     )
+    live.publish_ended(conversation)
     return conversation
 
 
@@ -159,5 +166,6 @@ def revise_message(*, conversation_id, upstream_item_id, content, metadata=None)
         message.content = content
         message.metadata = {**message.metadata, **(metadata or {})}
         message.save(update_fields=["content", "metadata"])
+        live.publish_revised(message)
         changed += 1
     return changed

@@ -1,0 +1,91 @@
+"""Staff pages of analytics: the overview, and rescoring a conversation."""
+
+import logging
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
+
+from analytics import selectors
+from analytics.tasks import score_conversation
+from ava.auth import staff_required
+from communications.live import live_conversations
+from communications.models import Channel, Conversation
+from scheduling.models import ClinicSettings
+
+log = logging.getLogger(__name__)
+
+PERIODS = {"today": "Today", "week": "This week", "month": "This month"}
+TREND_DAYS = 30
+
+
+def _period_context(period, clinic):
+    """Everything the period switch swaps: the cards, breakdowns, heat map and funnel."""
+    figures = selectors.overview(period=period, clinic=clinic)
+    channel_labels = dict(Channel.choices)
+    channels = sorted(
+        ({"channel": channel, "label": channel_labels[channel], **data} for channel, data in figures["by_channel"].items()),
+        key=lambda row: -row["conversations"],
+    )
+    peak = selectors.peak_hours(period=period, clinic=clinic)
+    return {
+        "period": period,
+        "period_label": PERIODS[period],
+        "figures": figures,
+        "totals": figures["totals"],
+        "channels": channels,
+        "channel_total": figures["totals"]["conversations"],
+        "outcomes": selectors.outcome_breakdown(period=period, clinic=clinic),
+        "sentiments": selectors.sentiment_breakdown(period=period, clinic=clinic),
+        "peak": peak,
+        "peak_rows": [(day, counts) for day, counts in zip(peak["weekdays"], peak["counts"])],
+        "peak_max": max((max(counts) for counts in peak["counts"]), default=0),
+        "funnel": selectors.booking_funnel(period=period, clinic=clinic),
+    }
+
+
+@staff_required
+def overview(request):
+    period = request.GET.get("period")
+    if period not in PERIODS:
+        period = "today"
+    clinic = getattr(request, "_clinic_settings", None) or ClinicSettings.load()
+    context = {"periods": PERIODS, **_period_context(period, clinic)}
+    # The period links swap only the figures; the trend and Live now stay (hx-push-url keeps ?period=).
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "dashboard/overview.html#period", context)
+    context["trend"] = selectors.daily_series(days=TREND_DAYS, clinic=clinic)
+    context["live"] = live_conversations()
+    context["now"] = timezone.now()
+    return render(request, "dashboard/overview.html", context)
+
+
+@staff_required
+@require_POST
+def rescore(request, pk):
+    """Score an ended conversation again (force), in the background; the page shows "rescoring…"."""
+    conversation = get_object_or_404(Conversation, pk=pk)
+    requested_at = timezone.now()
+    queued = False
+    if not conversation.is_active:
+        try:
+            score_conversation.delay(str(conversation.pk), force=True)
+            queued = True
+        except OperationalError:
+            log.exception("Could not enqueue rescoring of %s", conversation.pk)
+    if not request.htmx:
+        if queued:
+            messages.info(request, "Rescoring… reload in a moment to see the result.")
+        else:
+            messages.error(request, "This conversation cannot be rescored now.")
+        return redirect("dashboard:conversation", pk=conversation.pk)
+    # With Celery eager (the embedded default) the new score is already saved; with a worker it follows.
+    conversation.refresh_from_db()
+    context = {
+        "conversation": conversation,
+        "rescore": "done" if queued and conversation.scored_at and conversation.scored_at >= requested_at
+        else "queued" if queued else "refused",
+    }
+    return render(request, "dashboard/conversation.html#score-card", context)

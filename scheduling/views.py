@@ -1,0 +1,274 @@
+"""Staff pages of appointments: day and week calendars per provider, a filterable list, and
+booking, cancelling and rescheduling through scheduling.services (the same rules the assistant follows).
+
+Times are shown and read in the clinic's zone (ClinicTimeZoneMiddleware activates it).
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.db.models import Max, Min
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ava.auth import staff_required
+from communications.models import Customer
+from communications.selectors import page_of
+from scheduling.availability import find_availability
+from scheduling.exceptions import SchedulingError
+from scheduling.forms import (
+    AppointmentFilterForm,
+    BookingForm,
+    CalendarForm,
+    CancelForm,
+    OpeningsForm,
+    RescheduleForm,
+    clinic_today,
+    customer_matching,
+    day_bounds,
+)
+from scheduling.models import Appointment, BusinessHours, ClinicSettings, Provider, ProviderSchedule
+from scheduling.services import book_appointment, cancel_appointment, reschedule_appointment
+
+SLOT_MINUTES = 15
+LIST_PAGE_SIZE = 50
+MATCHES = 8
+
+
+def _partial(request, template, fragment):
+    return f"{template}#{fragment}" if request.htmx and not request.htmx.boosted else template
+
+
+# --- the calendar: a day or a week, a column per provider --------------------------------------------
+
+@staff_required
+def calendar(request):
+    form = CalendarForm(request.GET)
+    view, day, only = form.values()
+    providers = [only] if only else list(Provider.objects.filter(is_active=True).order_by("name"))
+    if view == "week":
+        first = day - timedelta(days=day.weekday())
+        last = first + timedelta(days=6)
+        step = timedelta(days=7)
+    else:
+        first = last = day
+        step = timedelta(days=1)
+    start, end = day_bounds(first, last)
+    appointments = list(
+        Appointment.objects.filter(start__gte=start, start__lt=end, provider__in=providers)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("customer", "service", "provider")
+        .order_by("start")
+    )
+    context = {
+        "form": form, "view": view, "day": day, "first": first, "last": last, "providers": providers,
+        "provider": only, "today": clinic_today(),
+        "previous": first - step,
+        "next": first + step,
+        "query_provider": f"&provider={only.pk}" if only else "",
+    }
+    if view == "week":
+        context["week"] = _week(first, providers, appointments)
+    else:
+        context.update(_day_grid(day, providers, appointments))
+    return render(request, _partial(request, "dashboard/appointments.html", "calendar"), context)
+
+
+def _week(first, providers, appointments):
+    """[(date, [(provider, [appointments])])] for seven days."""
+    cells = {}
+    for appointment in appointments:
+        key = (timezone.localtime(appointment.start).date(), appointment.provider_id)
+        cells.setdefault(key, []).append(appointment)
+    days = [first + timedelta(days=offset) for offset in range(7)]
+    return [(day, [(provider, cells.get((day, provider.pk), [])) for provider in providers]) for day in days]
+
+
+def _day_grid(day, providers, appointments):
+    """Rows of SLOT_MINUTES from the earliest opening to the latest closing of the day (or of an
+    appointment outside them), and where each appointment and each provider's hours sit in them."""
+    weekday = day.weekday()
+    hours = BusinessHours.objects.filter(weekday=weekday).aggregate(opens=Min("opens_at"), closes=Max("closes_at"))
+    schedules = {}
+    for schedule in ProviderSchedule.objects.filter(weekday=weekday, provider__in=providers):
+        schedules.setdefault(schedule.provider_id, []).append((schedule.starts_at, schedule.ends_at))
+    opens = [hours["opens"]] if hours["opens"] else []
+    closes = [hours["closes"]] if hours["closes"] else []
+    for windows in schedules.values():
+        opens += [window[0] for window in windows]
+        closes += [window[1] for window in windows]
+    local = [(timezone.localtime(a.start), timezone.localtime(a.end)) for a in appointments]
+    opens += [start.time() for start, _ in local]
+    closes += [end.time() if end.date() == day else time(23, 59) for _, end in local]
+    first_minute = _minutes(min(opens, default=time(9))) // 60 * 60
+    last_minute = min(24 * 60, -(-_minutes(max(closes, default=time(17))) // 60) * 60)
+    rows = (last_minute - first_minute) // SLOT_MINUTES
+    columns = {provider.pk: index + 2 for index, provider in enumerate(providers)}
+
+    def row_of(minute):
+        return 2 + max(0, min(rows, (minute - first_minute) // SLOT_MINUTES))
+
+    placed = []
+    for appointment, (start, end) in zip(appointments, local):
+        start_minute = _minutes(start.time())
+        end_minute = _minutes(end.time()) if end.date() == day else 24 * 60
+        top = row_of(start_minute)
+        placed.append({"appointment": appointment, "column": columns[appointment.provider_id], "row": top,
+                       "span": max(1, row_of(end_minute + SLOT_MINUTES - 1) - top)})
+    times = []
+    for index in range(rows):
+        minute = first_minute + index * SLOT_MINUTES
+        label = time(minute // 60, minute % 60) if minute % 60 == 0 else None
+        cells = []
+        for provider in providers:
+            working = any(_minutes(s) <= minute < _minutes(e) for s, e in schedules.get(provider.pk, []))
+            cells.append({"column": columns[provider.pk], "working": working})
+        times.append({"row": index + 2, "label": label, "cells": cells})
+    return {"grid_rows": times, "placed": placed, "row_count": rows + 1}
+
+
+def _minutes(moment):
+    return moment.hour * 60 + moment.minute
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+@staff_required
+def appointment_list(request):
+    form = AppointmentFilterForm(request.GET)
+    page = page_of(form.appointments(), page=(form.cleaned_data.get("page") if form.is_valid() else None) or 1,
+                   page_size=LIST_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, _partial(request, "dashboard/appointments_list.html", "results"), context)
+
+
+# --- booking ---------------------------------------------------------------------------------------
+
+@staff_required
+def openings(request):
+    """The open times of a service on a date (the booking and reschedule forms load them with htmx)."""
+    form = OpeningsForm(request.GET)
+    context = {"form": form, "slot_name": "slot", "availability": None}
+    if form.is_valid():
+        context["availability"] = find_availability(service=form.cleaned_data["service"], date=form.cleaned_data["date"],
+                                                    provider=form.cleaned_data["provider"])
+    return render(request, "dashboard/appointments_book.html#openings", context)
+
+
+@staff_required
+def customer_matches(request):
+    """Existing customers matching a name, phone or email, to book for (htmx, on the booking form)."""
+    text = request.GET.get("customer_search", "").strip()
+    customers = list(Customer.objects.filter(customer_matching(text)).order_by("name", "pk")[:MATCHES]) if len(text) >= 2 else []
+    return render(request, "dashboard/appointments_book.html#customers",
+                  {"customers": customers, "searched": text, "chosen": None})
+
+
+@staff_required
+def book(request):
+    initial = {"date": request.GET.get("date") or clinic_today() + timedelta(days=1)}
+    if request.GET.get("provider"):
+        initial["provider"] = request.GET["provider"]
+    form = BookingForm(request.POST or None, initial=initial)
+    context = {"form": form, "availability": None, "error": None, "slot_name": "slot", "chosen": None}
+    if request.method != "POST":
+        # "Show open times" without JavaScript submits service, provider and date here by GET.
+        wanted = OpeningsForm(request.GET) if "service" in request.GET else None
+        if wanted is not None and wanted.is_valid():
+            form = BookingForm(initial={**initial, **wanted.cleaned_data})
+            context.update(form=form, availability=find_availability(**wanted.cleaned_data))
+        return render(request, "dashboard/appointments_book.html", context)
+    if form.is_valid():
+        data = form.cleaned_data
+        provider, start = data["slot"]
+        try:
+            appointment = book_appointment(
+                # The provider of the time chosen: staff picked a person's opening, not just a time.
+                service=data["service"], start=start, provider=provider,
+                customer=data["customer"], name=data["name"], phone=data["phone"], email=data["email"] or "",
+                booked_by=Appointment.BookedBy.STAFF, notes=data["notes"],
+            )
+        except SchedulingError as error:
+            context["error"] = error
+        else:
+            messages.success(request, f"Booked {appointment.service.name} with {appointment.provider.name} for "
+                                      f"{appointment.customer}.")
+            return redirect("dashboard:appointment", pk=appointment.pk)
+    data = form.cleaned_data
+    error = context["error"]
+    if data.get("service") and data.get("date") and not (error and error.alternatives):
+        # Show the day's open times again so the form can be finished.
+        context["availability"] = find_availability(service=data["service"], date=data["date"],
+                                                    provider=data.get("provider"))
+    context["chosen"] = data.get("customer")
+    return render(request, "dashboard/appointments_book.html", context, status=409 if error else 422)
+
+
+# --- one appointment: cancel, reschedule -------------------------------------------------------------
+
+def _appointment(pk):
+    return get_object_or_404(Appointment.objects.select_related("customer", "service", "provider", "conversation"), pk=pk)
+
+
+def _detail_context(appointment, **extra):
+    clinic = ClinicSettings.load()
+    now = timezone.now()
+    movable = appointment.status == Appointment.Status.SCHEDULED and appointment.start > now
+    return {
+        "appointment": appointment,
+        "movable": movable,
+        "late_if_cancelled_now": movable and appointment.is_late_cancellation(now=now, notice_hours=clinic.cancellation_notice_hours),
+        "notice_hours": clinic.cancellation_notice_hours,
+        "cancel_form": CancelForm(),
+        "openings_form": OpeningsForm(initial={"service": appointment.service_id, "date": timezone.localtime(appointment.start).date()}),
+        "reschedules": appointment.metadata.get("reschedules", []),
+        "slot_name": "slot",
+        "availability": None,
+        "error": None,
+        **extra,
+    }
+
+
+@staff_required
+def appointment_detail(request, pk):
+    return render(request, "dashboard/appointment_detail.html", _detail_context(_appointment(pk)))
+
+
+@staff_required
+@require_POST
+def cancel(request, pk):
+    appointment = _appointment(pk)
+    form = CancelForm(request.POST)
+    form.is_valid()
+    try:
+        cancelled = cancel_appointment(appointment=appointment, reason=form.cleaned_data.get("reason", ""),
+                                       by=Appointment.BookedBy.STAFF)
+    except SchedulingError as error:
+        return render(request, "dashboard/appointment_detail.html", _detail_context(appointment, error=error), status=409)
+    text = "Cancelled."
+    if cancelled.late_cancellation:
+        text += " This is a late cancellation (less notice than the clinic's policy asks)."
+    messages.success(request, text)
+    return redirect("dashboard:appointment", pk=pk)
+
+
+@staff_required
+@require_POST
+def reschedule(request, pk):
+    appointment = _appointment(pk)
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        return render(request, "dashboard/appointment_detail.html",
+                      _detail_context(appointment, error=SchedulingError("Choose one of the open times.")), status=422)
+    provider, start = form.cleaned_data["slot"]
+    try:
+        moved = reschedule_appointment(appointment=appointment, start=start, provider=provider,
+                                       by=Appointment.BookedBy.STAFF)
+    except SchedulingError as error:
+        return render(request, "dashboard/appointment_detail.html", _detail_context(appointment, error=error), status=409)
+    local = timezone.localtime(moved.start)
+    messages.success(request, f"Moved to {local:%A %B} {local.day} at {local:%-I:%M %p} with {moved.provider.name}.")
+    return redirect("dashboard:appointment", pk=pk)
