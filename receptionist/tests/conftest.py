@@ -7,9 +7,11 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from django.db import connections
 
 from receptionist.engines.simulated import BYTES_PER_MS, tone
 from scheduling.models import FAQ, Service
@@ -29,17 +31,6 @@ def _no_calls_left_open():
     cache.clear()  # the per-address call counts
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-async def _close_the_relay_threads_connection():
-    """The relay's writes run in asgiref's one sync thread, whose connection outlives a test (CONN_MAX_AGE);
-    close it so PostgreSQL can drop the test database at the end."""
-    yield
-    from asgiref.sync import sync_to_async
-    from django.db import connections
-
-    await sync_to_async(connections.close_all)()  # the same thread; closing opens nothing
 
 
 @pytest.fixture
@@ -171,3 +162,6 @@ async def open_call():
     for page in pages:
         if page.closed is None:
             await page.communicator.disconnect(timeout=5)
+    # The relay's writes ran in asgiref's one sync thread, whose connection outlives the test
+    # (CONN_MAX_AGE); close it there so PostgreSQL can drop the test database at the end.
+    await sync_to_async(connections.close_all)()
