@@ -96,9 +96,13 @@ def score_conversation(*, conversation_id, force=False, tries=1, final_try=True)
     usage = {}
     if not customer_said_something(conversation_id):
         scorer, version = "rules", RULES_VERSION
+        # A call that never got going (OpenAI unreachable) failed; one the caller left in silence was abandoned.
+        failed = conversation.status == Conversation.Status.FAILED
         answer = {
             "satisfaction_score": None, "sentiment": "", "frustration_indicators": [], "success_markers": [],
-            "outcome": Outcome.ABANDONED.value, "summary": "The customer said nothing.", "escalation_requested": False,
+            "outcome": (Outcome.FAILED if failed else Outcome.ABANDONED).value,
+            "summary": "The call failed before the customer could speak." if failed else "The customer said nothing.",
+            "escalation_requested": False,
         }
         final, overridden = answer, {}  # nothing happened, so no data can say otherwise
     elif settings.OPENAI_API_KEY:

@@ -253,6 +253,16 @@ def test_a_caller_who_said_nothing_is_abandoned_and_never_sent_to_the_model(clin
     assert (conversation.outcome, conversation.scorer, conversation.satisfaction_score) == ("abandoned", "rules", None)
 
 
+def test_a_call_that_failed_before_the_caller_spoke_is_failed_not_abandoned(clinic, fake_openai):
+    conversation = make_conversation(at=AT, lines=[], status=Conversation.Status.FAILED, end_reason="upstream_unavailable")
+
+    assert score(conversation) == "scored"
+
+    assert fake_openai.requests == []
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.outcome, conversation.scorer) == ("failed", "failed", "rules")
+
+
 def test_a_vanished_conversation_is_nothing_to_do(clinic, fake_openai):
     assert tasks.score_conversation.delay(str(uuid.uuid4())).get() == "missing"
     assert fake_openai.requests == []

@@ -63,7 +63,7 @@ def live_asgi(django_db_setup, django_db_blocker):
             server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def _playwright():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.skip("Browser tests need Debian's Chromium: apt-get install chromium (or set CHROMIUM_PATH).")
@@ -71,6 +71,7 @@ def _playwright():
 
     # Playwright's sync API keeps an event loop running in this thread, which makes
     # Django refuse the test's own (synchronous, safe) ORM calls. Allow them here only.
+    # Started per test, so no loop is left running for the async tests that follow.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
