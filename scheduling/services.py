@@ -31,6 +31,7 @@ from scheduling.availability import check_slot, nearest_openings, require_aware
 from scheduling.calendars import get_calendar
 from scheduling.exceptions import BookingRefused, SchedulingError, SlotTaken
 from scheduling.models import Appointment, ClinicSettings, Service
+from scheduling.signals import appointment_booked, appointment_cancelled, appointment_rescheduled, send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def book_appointment(*, service, start, provider=None, customer=None, name="", p
                 if event_id:
                     appointment.calendar_event_id = event_id
                     appointment.save(update_fields=["calendar_event_id", "updated_at"])
+                send_after_commit(appointment_booked, appointment)
         except IntegrityError as error:
             if not _is_double_booking(error):
                 raise
@@ -261,6 +263,7 @@ def reschedule_appointment(*, appointment, start, provider=None, by, now=None, c
                 if event_id != locked.calendar_event_id:
                     locked.calendar_event_id = event_id
                     locked.save(update_fields=["calendar_event_id", "updated_at"])
+                send_after_commit(appointment_rescheduled, locked, previous_start=previous["start"])
         except IntegrityError as error:
             if not _is_double_booking(error):
                 raise
@@ -300,6 +303,7 @@ def cancel_appointment(*, appointment, reason="", by, now=None, calendar=None):
         locked.save(update_fields=["status", "cancellation_reason", "cancelled_at", "cancelled_by",
                                    "late_cancellation", "updated_at"])
         calendar.delete_event(appointment=locked)
+        send_after_commit(appointment_cancelled, locked)
     return locked
 
 
