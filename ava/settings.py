@@ -218,6 +218,12 @@ VOICE_SHORT_COMMIT_SILENCE_MS = env.get_int("VOICE_SHORT_COMMIT_SILENCE_MS", 120
 VOICE_SHORT_UTTERANCE_MS = env.get_int("VOICE_SHORT_UTTERANCE_MS", 1000, minimum=0, maximum=10000)
 VOICE_SPEECH_START_MS = env.get_int("VOICE_SPEECH_START_MS", 100, minimum=10, maximum=2000)
 VOICE_PREROLL_MS = env.get_int("VOICE_PREROLL_MS", 300, minimum=0, maximum=2000)
+# The call page's VAD thresholds (passed to the page by receptionist.views.call_page): a frame is voiced
+# when louder than VOICE_VAD_MIN_LEVEL_DBFS and VOICE_VAD_SNR_DB above the noise floor; while Ava plays
+# it must also beat her echo (learned per stretch of playback) by VOICE_VAD_ECHO_MARGIN_DB.
+VOICE_VAD_MIN_LEVEL_DBFS = env.get_float("VOICE_VAD_MIN_LEVEL_DBFS", -45.0, minimum=-90, maximum=-10)
+VOICE_VAD_SNR_DB = env.get_float("VOICE_VAD_SNR_DB", 10.0, minimum=0, maximum=40)
+VOICE_VAD_ECHO_MARGIN_DB = env.get_float("VOICE_VAD_ECHO_MARGIN_DB", 10.0, minimum=0, maximum=40)
 # Audio frames: the page sends VOICE_FRAME_MS per frame (bench/README.md, "Voice relay", says why);
 # a frame over VOICE_MAX_FRAME_BYTES is refused (the default holds the pre-roll in one frame).
 VOICE_FRAME_MS = env.get_int("VOICE_FRAME_MS", 40, minimum=10, maximum=200)
@@ -285,6 +291,50 @@ EMAIL_HOST_PASSWORD = env.get_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", "Ava <ava@localhost>")
 SENDGRID_API_KEY = env.get_str("SENDGRID_API_KEY", "")
+
+# --- SMS and email: threads, delivery, webhooks, confirmations (communications, receptionist) ---
+# A message joins its customer's open conversation on the same channel when that conversation's last
+# activity is this recent; otherwise the old one ends (and is scored) and a new one starts.
+SMS_THREAD_WINDOW_MINUTES = env.get_int("SMS_THREAD_WINDOW_MINUTES", 45, minimum=1, maximum=7 * 24 * 60)
+EMAIL_THREAD_WINDOW_MINUTES = env.get_int("EMAIL_THREAD_WINDOW_MINUTES", SMS_THREAD_WINDOW_MINUTES, minimum=1,
+                                          maximum=30 * 24 * 60)
+# Twilio's REST base URL (empty: Twilio's own, https://api.twilio.com); tests point it at a local fake.
+TWILIO_API_BASE_URL = env.get_url("TWILIO_API_BASE_URL", "", schemes={"http", "https"})
+TWILIO_TIMEOUT_SECONDS = env.get_float("TWILIO_TIMEOUT_SECONDS", 10.0, minimum=0.5, maximum=120.0)
+# Texts go out through Twilio when the account, token and number are all set; else they stay in the outbox.
+if (TWILIO_ACCOUNT_SID or TWILIO_FROM_NUMBER) and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER):
+    raise ImproperlyConfigured("Sending SMS needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER together.")
+SMS_DELIVERY = "twilio" if TWILIO_ACCOUNT_SID else "outbox"
+# Email goes out through EMAIL_BACKEND ("send": SendGrid through django-anymail when SENDGRID_API_KEY is set
+# and EMAIL_BACKEND is not) or stays in the outbox, the default when neither is set.
+_EMAIL_BACKEND_GIVEN = bool(env.get_str("EMAIL_BACKEND", ""))
+if SENDGRID_API_KEY and not _EMAIL_BACKEND_GIVEN:
+    EMAIL_BACKEND = "anymail.backends.sendgrid.EmailBackend"
+EMAIL_DELIVERY = env.get_choice("EMAIL_DELIVERY", "send" if SENDGRID_API_KEY or _EMAIL_BACKEND_GIVEN else "outbox",
+                                choices=("send", "outbox"))
+# SendGrid's v3 base URL ending in /v3/ (empty: SendGrid's own); tests point it at a local fake.
+SENDGRID_API_URL = env.get_url("SENDGRID_API_URL", "", schemes={"http", "https"})
+# "user:password" that SendGrid's Inbound Parse URL carries (https://user:password@host/webhooks/sendgrid/inbound/).
+# Without it the inbound email webhook refuses every request: an unsigned webhook is never accepted.
+ANYMAIL_WEBHOOK_SECRET = env.get_str("ANYMAIL_WEBHOOK_SECRET", "")
+ANYMAIL = {"SENDGRID_API_KEY": SENDGRID_API_KEY, "WEBHOOK_SECRET": ANYMAIL_WEBHOOK_SECRET}
+if SENDGRID_API_URL:
+    ANYMAIL["SENDGRID_API_URL"] = SENDGRID_API_URL
+INSTALLED_APPS += ["anymail"]
+# A send that fails for a passing reason (network, 429, 5xx) is retried this many times with backoff.
+DELIVERY_MAX_RETRIES = env.get_int("DELIVERY_MAX_RETRIES", 5, minimum=0, maximum=10)
+# The text agent (SMS and email replies): seconds per OpenAI call, and tool rounds per reply.
+TEXT_AGENT_TIMEOUT_SECONDS = env.get_float("TEXT_AGENT_TIMEOUT_SECONDS", 30.0, minimum=1, maximum=300)
+TEXT_AGENT_MAX_TOOL_ROUNDS = env.get_int("TEXT_AGENT_MAX_TOOL_ROUNDS", 6, minimum=1, maximum=20)
+TEXT_AGENT_MAX_RETRIES = env.get_int("TEXT_AGENT_MAX_RETRIES", 3, minimum=0, maximum=10)
+# Appointment reminders go this many hours before the start (beat, every 10 minutes; each one once).
+REMINDER_HOURS_BEFORE = env.get_int("REMINDER_HOURS_BEFORE", 24, minimum=1, maximum=7 * 24)
+CELERY_BEAT_SCHEDULE["receptionist-appointment-reminders"] = {
+    "task": "receptionist.tasks.send_appointment_reminders", "schedule": crontab(minute="*/10"),
+}
+CELERY_BEAT_SCHEDULE["communications-close-timed-out-threads"] = {
+    "task": "communications.tasks.close_timed_out_threads", "schedule": crontab(minute="1-59/5"),
+}
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {

@@ -16,8 +16,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/admin/", include("analytics.api_urls")),
     path("dashboard/", include("ava.dashboard_urls")),
+    path("call/", include("receptionist.urls")),
     path("api/", include("scheduling.api_urls")),
     path("api/", include("communications.api_urls")),
+    # Signed provider webhooks: Twilio (texts, delivery status) and SendGrid Inbound Parse.
+    path("webhooks/", include("communications.webhook_urls")),
     # The OpenAPI schema and its two viewers, served from here (drf-spectacular-sidecar), staff only.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

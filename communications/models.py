@@ -265,3 +265,50 @@ class CommunicationEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} at {self.at:%H:%M:%S}"
+
+
+class OutboundMessage(models.Model):
+    """One text or email Ava sends (a reply, a confirmation, a reminder): the outbox and the delivery log.
+
+    With no provider configured a row stays in the outbox (status OUTBOX) and the messaging
+    console shows it; nothing is ever dropped silently. `idempotency_key` makes each
+    notification happen once (appointment + kind + version); `claimed_at` lets one worker send it.
+    """
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        CONFIRMATION = "confirmation", "Confirmation"
+        REMINDER = "reminder", "Reminder"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="outbound_messages")
+    message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbound",
+                                   help_text="The reply as it stands in its conversation.")
+    to = models.CharField(max_length=255, help_text="E.164 number or email address.")
+    subject = models.CharField(max_length=500, blank=True)
+    body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True, help_text="Email: Message-ID, In-Reply-To, References.")
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Taken by a delivery worker.")
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["channel", "-created_at"], name="outbound_channel_created"),
+            models.Index(fields=["status", "created_at"], name="outbound_status_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.get_channel_display()} to {self.to}"

@@ -1,0 +1,41 @@
+"""Celery tasks for SMS and email: thin wrappers around communications.channels and communications.threads."""
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from communications.channels import delivery
+from communications.threads import close_timed_out_threads as close_threads
+
+log = logging.getLogger(__name__)
+
+# Waits between tries stay far inside the broker's visibility timeout (settings: one hour).
+MAX_RETRY_WAIT_SECONDS = 300
+
+
+def retry_wait(retries):
+    """Exponential with jitter: about 5, 10, 20 … seconds, at most MAX_RETRY_WAIT_SECONDS."""
+    ceiling = min(MAX_RETRY_WAIT_SECONDS, 5 * 2 ** retries)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def deliver_outbound(self, outbound_id):
+    """Send one queued text or email (idempotent: a claim). Retries passing failures with backoff."""
+    retries = self.request.retries or 0
+    result = delivery.deliver(outbound_id=outbound_id, final_try=retries >= settings.DELIVERY_MAX_RETRIES)
+    if result.status == "retry":
+        if self.request.is_eager:
+            # No broker (tests, the embedded default): try again now rather than raise into the sender.
+            return self.apply(args=[outbound_id], retries=retries + 1).result
+        log.info("Delivery of %s failed (%s); try %d", outbound_id, result.error, retries + 2)
+        raise self.retry(countdown=retry_wait(retries), max_retries=settings.DELIVERY_MAX_RETRIES)
+    return result.status
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def close_timed_out_threads():
+    """Beat: end SMS and email conversations idle past their thread window, so they are scored."""
+    return len(close_threads())

@@ -1,0 +1,139 @@
+"""A local stand-in for Twilio's Messages API, for tests that use the real `twilio` client.
+
+A real HTTP server on 127.0.0.1 (a free port, its own thread) answering what the client sends
+to create a message: POST /2010-04-01/Accounts/{AccountSid}/Messages.json with form fields
+To, From, Body and StatusCallback, HTTP basic auth (AccountSid, AuthToken). Point
+settings.TWILIO_API_BASE_URL at `fake.base_url`:
+
+    with FakeTwilio(account_sid="AC…", auth_token="…") as twilio:
+        twilio.fail(400, code=21211, message="The 'To' number is not a valid phone number.")  # 1st send
+        ...
+        twilio.sent          # [{"To": "+1…", "From": "+1…", "Body": "…", "StatusCallback": …, "sid": "SM…"}]
+
+A send with nothing scripted succeeds with status "queued", like Twilio's.
+"""
+
+import base64
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Failure:
+    status: int
+    code: int | None = None
+    message: str = ""
+    headers: dict = field(default_factory=dict)
+
+
+class FakeTwilio:
+    def __init__(self, *, account_sid="AC" + "0" * 32, auth_token="test-auth-token"):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.sent = []  # accepted messages, in order
+        self.requests = []  # every request: (method, path, form)
+        self._script = []
+        self._lock = threading.Lock()
+        self._server = None
+        self._thread = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                fake._handle(self, self.rfile.read(length) if length else b"")
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="fake-twilio", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def base_url(self):
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # --- scripting -------------------------------------------------------------------------
+    def fail(self, status, *, code=None, message="", headers=None):
+        """The next send answers with Twilio's error shape and this HTTP status."""
+        with self._lock:
+            self._script.append(Failure(status, code, message or f"Error {status}", headers or {}))
+        return self
+
+    # --- serving ---------------------------------------------------------------------------
+    def _handle(self, handler, body):
+        form = {key: values[-1] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            self.requests.append(("POST", path, form))
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if handler.headers.get("Authorization") != expected:
+            self._send(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return
+        if path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
+            self._send(handler, 404, {"code": 20404, "message": f"The requested resource {path} was not found",
+                                      "status": 404})
+            return
+        with self._lock:
+            failure = self._script.pop(0) if self._script else None
+        if failure is not None:
+            self._send(handler, failure.status, {"code": failure.code, "message": failure.message,
+                                                 "more_info": f"https://www.twilio.com/docs/errors/{failure.code}",
+                                                 "status": failure.status}, failure.headers)
+            return
+        if not form.get("To") or not form.get("Body") or not form.get("From"):
+            self._send(handler, 400, {"code": 21604, "message": "A 'To', 'From' and 'Body' are required.",
+                                      "status": 400})
+            return
+        sid = "SM" + secrets.token_hex(16)
+        with self._lock:
+            self.sent.append({**form, "sid": sid})
+        self._send(handler, 201, {
+            "sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form["From"], "body": form["Body"],
+            "status": "queued", "num_segments": "1", "num_media": "0", "direction": "outbound-api",
+            "api_version": "2010-04-01", "price": None, "error_code": None, "error_message": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "date_created": "Mon, 02 Mar 2026 15:00:00 +0000", "date_updated": "Mon, 02 Mar 2026 15:00:00 +0000",
+            "date_sent": None, "messaging_service_sid": None, "subresource_uris": {},
+        })
+
+    @staticmethod
+    def _send(handler, status, body, headers=None):
+        payload = json.dumps(body).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
