@@ -7,6 +7,7 @@ request gets, in order:
     with FakeOpenAI() as fake:
         fake.rate_limited()                       # 1st request: 429
         fake.structured({"outcome": "booked"})    # 2nd: an answer whose text is that JSON
+        fake.tool_calls(("check_availability", {"service": "Botox"}))  # 3rd: an answer that calls a tool
         ...
         assert len(fake.requests) == 2
 
@@ -125,6 +126,19 @@ class FakeOpenAI:
         """A completed answer with this output text; not JSON when a test wants invalid JSON."""
         return self.then(Reply(body=lambda path, req: self._answer(path, req, text, finish_reason, usage), delay=delay))
 
+    def tool_calls(self, *calls, text=None, usage=(150, 30)):
+        """An answer that calls tools: each call is (name, arguments dict). Chat Completions' and Responses' shapes.
+
+        Returns the call ids, in order, so a test can match the tool results the next request carries.
+        """
+        with self._lock:
+            first = self._counter + 1
+            self._counter += len(calls)
+        ids = [f"call_fake_{first + n}" for n in range(len(calls))]
+        made = [(call_id, name, json.dumps(arguments)) for call_id, (name, arguments) in zip(ids, calls)]
+        self.then(Reply(body=lambda path, req: self._tool_answer(path, req, made, text, usage)))
+        return ids
+
     def refusal(self, message="I can't help with that."):
         return self.then(Reply(body=lambda path, req: self._answer(path, req, None, "stop", (10, 5), refusal=message)))
 
@@ -197,6 +211,32 @@ class FakeOpenAI:
             handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout); that is the point of a hang
+
+    def _tool_answer(self, path, request_json, calls, text, usage):
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        model = request_json.get("model") or self.model
+        prompt_tokens, completion_tokens = usage
+        if path == RESPONSES_PATH:
+            output = [{"type": "function_call", "id": f"fc_fake_{n}_{i}", "call_id": call_id, "name": name,
+                       "arguments": arguments, "status": "completed"} for i, (call_id, name, arguments) in enumerate(calls)]
+            return {
+                "id": f"resp_fake_{n}", "object": "response", "created_at": int(time.time()), "status": "completed",
+                "model": model, "error": None, "incomplete_details": None, "output": output,
+                "parallel_tool_calls": True, "tool_choice": "auto", "tools": request_json.get("tools", []),
+                "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
+                          "total_tokens": prompt_tokens + completion_tokens},
+            }
+        return {
+            "id": f"chatcmpl-fake-{n}", "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "logprobs": None,
+                         "message": {"role": "assistant", "content": text, "refusal": None, "tool_calls": [
+                             {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                             for call_id, name, arguments in calls]}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }
 
     def _answer(self, path, request_json, text, finish_reason, usage, refusal=None):
         with self._lock:

@@ -1,0 +1,152 @@
+"""Confirmations and reminders: what the customer is told when an appointment is booked, moved or cancelled.
+
+It listens to scheduling's signals (sent after the commit by scheduling.services, whatever the
+channel: voice, SMS, email, the staff pages or the API) and sends through communications.channels:
+by SMS unless the customer opted out or has no phone, and by email when they have an address.
+Each notification has an idempotency key (appointment, change, version), so a signal heard twice
+or a booking retried sends one confirmation; each move is a new version and gets its own.
+Reminders (beat) are keyed by the appointment and its start, so running the job twice sends
+one, and a moved appointment is reminded of its new time.
+
+It lives in the receptionist because it joins scheduling and communications, which do not import
+each other's workflows, and because it speaks in Ava's voice.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.dispatch import receiver
+from django.utils import timezone
+
+from communications import channels
+from communications.models import OutboundMessage
+from receptionist.tools.info import spoken_datetime
+from scheduling.models import Appointment, ClinicSettings
+from scheduling.signals import appointment_booked, appointment_cancelled, appointment_rescheduled
+
+log = logging.getLogger(__name__)
+
+STOP_LINE = "Reply STOP to opt out."
+
+
+@receiver(appointment_booked, dispatch_uid="receptionist.notifications.booked")
+def on_booked(sender, appointment_id, **kwargs):
+    confirm(appointment_id=appointment_id, change="booked")
+
+
+@receiver(appointment_rescheduled, dispatch_uid="receptionist.notifications.rescheduled")
+def on_rescheduled(sender, appointment_id, **kwargs):
+    confirm(appointment_id=appointment_id, change="rescheduled")
+
+
+@receiver(appointment_cancelled, dispatch_uid="receptionist.notifications.cancelled")
+def on_cancelled(sender, appointment_id, **kwargs):
+    confirm(appointment_id=appointment_id, change="cancelled")
+
+
+def _appointment(appointment_id):
+    return (Appointment.objects.select_related("customer", "service", "provider", "conversation")
+            .filter(pk=appointment_id).first())
+
+
+def _outbox_only(appointment):
+    # Booked while a staff member played the customer in the messaging console: the number may be
+    # invented, so nothing about it leaves the outbox.
+    conversation = appointment.conversation
+    return bool(conversation is not None and (conversation.metadata or {}).get("console"))
+
+
+def confirm(*, appointment_id, change):
+    """Tell the customer their appointment was booked, moved or cancelled, once per change.
+
+    Returns the OutboundMessages created (none when it was sent before, or there is no way to reach them).
+    """
+    appointment = _appointment(appointment_id)
+    if appointment is None:
+        return []
+    version = len(appointment.metadata.get("reschedules", [])) if change == "rescheduled" else 0
+    clinic = ClinicSettings.load()
+    sms, subject, email = confirmation_text(appointment, change=change, clinic=clinic)
+    return channels.notify(
+        customer=appointment.customer, kind=OutboundMessage.Kind.CONFIRMATION,
+        key=f"appointment:{appointment.pk}:{change}:{version}", sms_body=sms, email_subject=subject, email_body=email,
+        outbox_only=_outbox_only(appointment), metadata={"appointment_id": appointment.pk, "change": change},
+    )
+
+
+def confirmation_text(appointment, *, change, clinic):
+    """(sms, email subject, email body) for a change to an appointment."""
+    when = spoken_datetime(appointment.local_start(clinic.tz))
+    what = f"{appointment.service.name} with {appointment.provider.name}"
+    if change == "booked":
+        sms = f"{clinic.name}: you're booked for {what} on {when}. Reply here to change or cancel."
+        subject = f"Booked: {appointment.service.name} on {when}"
+        lines = [f"Your {what} is booked for {when}."]
+    elif change == "rescheduled":
+        sms = f"{clinic.name}: your {what} is moved to {when}. Reply here to change or cancel."
+        subject = f"Moved: {appointment.service.name} to {when}"
+        lines = [f"Your {appointment.service.name} is now on {when}, with {appointment.provider.name}."]
+    else:
+        late = (" As it was cancelled with less notice than we ask, our cancellation policy may apply."
+                if appointment.late_cancellation else "")
+        sms = f"{clinic.name}: your {appointment.service.name} on {when} is cancelled.{late} Reply to book again."
+        subject = f"Cancelled: {appointment.service.name} on {when}"
+        lines = [f"Your {appointment.service.name} on {when} is cancelled.{late}",
+                 "Reply to this email if you would like to book another time."]
+    if change != "cancelled":
+        if clinic.address:
+            lines.append(f"Where: {clinic.address.strip()}")
+        if clinic.cancellation_policy:
+            lines.append(clinic.cancellation_policy.strip())
+        lines.append("Reply to this email to change or cancel it.")
+    return f"{sms} {STOP_LINE}", subject, _email_body(appointment, clinic, lines)
+
+
+def _email_body(appointment, clinic, lines):
+    first = appointment.customer.name.split()[0] if appointment.customer.name else ""
+    greeting = f"Hi {first}," if first else "Hello,"
+    return "\n\n".join([greeting, *lines, f"Best regards,\n{clinic.assistant_name}\n{clinic.name}"])
+
+
+def send_reminders(*, now=None):
+    """Remind customers of scheduled appointments starting within REMINDER_HOURS_BEFORE, once each.
+
+    An appointment booked or moved inside that window is not reminded: its confirmation is fresh.
+    Returns how many notifications were created now.
+    """
+    now = now or timezone.now()
+    lead = timedelta(hours=settings.REMINDER_HOURS_BEFORE)
+    clinic = ClinicSettings.load()
+    created = 0
+    upcoming = (Appointment.objects.filter(status=Appointment.Status.SCHEDULED, start__gt=now, start__lte=now + lead)
+                .select_related("customer", "service", "provider", "conversation").order_by("start"))
+    for appointment in upcoming:
+        if appointment.start - _settled_at(appointment) < lead:
+            continue
+        when = spoken_datetime(appointment.local_start(clinic.tz))
+        what = f"{appointment.service.name} with {appointment.provider.name}"
+        sms = f"{clinic.name}: a reminder of your {what} on {when}. Reply here to change or cancel. {STOP_LINE}"
+        lines = [f"A reminder of your {what} on {when}."]
+        if clinic.address:
+            lines.append(f"Where: {clinic.address.strip()}")
+        lines.append("Reply to this email if you need to change or cancel it.")
+        created += len(channels.notify(
+            customer=appointment.customer, kind=OutboundMessage.Kind.REMINDER,
+            key=f"appointment:{appointment.pk}:reminder:{appointment.start.isoformat()}", sms_body=sms,
+            email_subject=f"Reminder: {appointment.service.name} on {when}",
+            email_body=_email_body(appointment, clinic, lines), outbox_only=_outbox_only(appointment),
+            metadata={"appointment_id": appointment.pk, "change": "reminder"},
+        ))
+    return created
+
+
+def _settled_at(appointment):
+    """When the appointment got its current time: booked, or last moved."""
+    moves = appointment.metadata.get("reschedules") or []
+    if moves and moves[-1].get("at"):
+        try:
+            return max(appointment.created_at, datetime.fromisoformat(moves[-1]["at"]))
+        except ValueError:
+            pass
+    return appointment.created_at
