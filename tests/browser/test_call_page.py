@@ -1,0 +1,289 @@
+"""The call page in a real browser: a caller's call with Ava, against the fake Realtime upstream.
+
+Chromium's microphone is a WAV the test builds (tests/browser/audio.py); Ava's server is the real
+application under uvicorn (live_asgi), pointed at the fake OpenAI Realtime server
+(tests/fakes/realtime_server.py), which records every event the server sends it with its time of
+arrival. So the commit delays are measured where OpenAI would see them: from the end of the
+caller's speech in the audio it received to the arrival of input_audio_buffer.commit.
+
+The helpers at the top are shared with test_call_failures.py.
+"""
+
+import asyncio
+import base64
+import re
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+
+from receptionist.prompt import line_to_say
+from scheduling.tests.factories import open_clinic
+from tests.browser import audio
+from tests.browser.conftest import ARTIFACTS
+from tests.fakes.realtime_server import FakeRealtimeServer, Say
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+LONG_WAIT = 1.0  # Ava's audio plays at 24 kHz in real time; most waits are bounded by that
+
+
+# --- the fake upstream, on its own event loop (Playwright's sync API owns this thread) -------------
+class VoiceSource:
+    """Ava's voice for the fake server: successive slices of real speech instead of its test tone."""
+
+    def __init__(self, pcm):
+        self.pcm = pcm
+        self.at = 0
+
+    def __call__(self, ms):
+        size = ms * audio.BYTES_PER_MS
+        chunk = self.pcm[self.at:self.at + size]
+        self.at += size
+        return chunk + b"\0" * (size - len(chunk))
+
+
+class ScriptedRealtime(FakeRealtimeServer):
+    """The fake Realtime server, plus: Ava's own voice, a greeting the test releases, reply times."""
+
+    def __init__(self, *, voice=None, **kwargs):
+        super().__init__(**kwargs)
+        self.voice = voice
+        self.greeting_gate = threading.Event()
+        self.greeting_gate.set()
+        self.responses = []  # (perf_counter at its start, said exactly: greeting/goodbye, or None)
+
+    async def _respond(self, session, response):
+        line = line_to_say(response.instructions)
+        if line is not None and not self.responses:
+            while not self.greeting_gate.is_set():
+                await asyncio.sleep(0.001)
+        self.responses.append((time.perf_counter(), line))
+        if self.voice is not None:
+            session.simulator.audio_chunk = VoiceSource(self.voice)
+        await super()._respond(session, response)
+
+
+class Upstream:
+    """A ScriptedRealtime served from a thread of its own; the test reads what it received."""
+
+    def __init__(self, **kwargs):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.fake = self.run(ScriptedRealtime(**kwargs).start())
+
+    def run(self, coroutine, timeout=10):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self):
+        self.run(self.fake.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+    def received(self):
+        """(arrival time, event) of everything the server sent, in order."""
+        return [pair for session in list(self.fake.sessions) for pair in list(session.received)]
+
+    def events(self, kind):
+        return [event for _, event in self.received() if event.get("type") == kind]
+
+    def wait_for(self, kind, *, count=1, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while len(self.events(kind)) < count:
+            if time.monotonic() > deadline:
+                kinds = [event["type"] for _, event in self.received() if event["type"] != "input_audio_buffer.append"]
+                raise AssertionError(f"Timed out waiting for {count} × {kind}; the upstream got {kinds}")
+            time.sleep(0.01)
+        return self.events(kind)
+
+    def commits(self):
+        """For each commit: the audio it committed, and the arrival time of each append of it."""
+        turns, chunks = [], []
+        for at, event in self.received():
+            if event["type"] == "input_audio_buffer.append":
+                chunks.append((at, base64.b64decode(event["audio"])))
+            elif event["type"] == "input_audio_buffer.commit":
+                turns.append(Turn(chunks, at))
+                chunks = []
+        return turns
+
+
+class Turn:
+    """One committed turn as the upstream received it."""
+
+    def __init__(self, chunks, committed_at):
+        self.chunks = chunks
+        self.committed_at = committed_at
+        self.pcm = b"".join(pcm for _, pcm in chunks)
+
+    def onset_ms(self):
+        """Where the speech begins in the committed audio (its attack is sharp)."""
+        return audio.voiced_frames(self.pcm, threshold_dbfs=-40)[0] * audio.FRAME_MS
+
+    def commit_delay_ms(self, speech_ms):
+        """Milliseconds from the end of the speech to the commit, both timed by the upstream.
+
+        The speech ends `speech_ms` (its length in the WAV) after its onset in the received audio. The
+        append holding that instant arrived when its last sample had been captured (plus transport,
+        which the commit pays too), so the end happened that many samples before the append arrived.
+        """
+        end = (self.onset_ms() + speech_ms) * audio.BYTES_PER_MS
+        offset = 0
+        for at, pcm in self.chunks:
+            if offset + len(pcm) >= end:
+                after_end_ms = (offset + len(pcm) - end) / audio.BYTES_PER_MS
+                return (self.committed_at - at) * 1000 + after_end_ms
+            offset += len(pcm)
+        raise AssertionError(f"The committed audio ({len(self.pcm) // audio.BYTES_PER_MS} ms) ends before the speech")
+
+
+@pytest.fixture(autouse=True)
+def _call_slots_free():
+    cache.clear()  # the per-address call counts live in the cache
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def clinic(transactional_db):
+    return open_clinic(name="Glow Med Spa", phone="+1 212 555 0100", assistant_name="Ava")
+
+
+@pytest.fixture
+def start_upstream(settings):
+    """start_upstream(**fake_options) -> Upstream; Ava's server calls it for the rest of the test."""
+    started = []
+
+    def start(**kwargs):
+        upstream = Upstream(**kwargs)
+        started.append(upstream)
+        settings.OPENAI_API_KEY = "test-key"
+        settings.OPENAI_BASE_URL = upstream.fake.base_url
+        settings.OPENAI_REALTIME_MODEL = "gpt-realtime"
+        settings.ANALYTICS_SCORING_MAX_RETRIES = 0  # scoring after the call finds no HTTP API here
+        return upstream
+
+    yield start
+    for upstream in started:
+        upstream.stop()
+
+
+@pytest.fixture
+def call_page(launch_browser, live_asgi, request):
+    """call_page(microphone) -> the call page open in Chromium, its microphone a WAV (a Timeline or path).
+
+    Like the `page` fixture it fails the test on console errors and leaves screenshots behind.
+    """
+    opened = []
+
+    def open_page(microphone=None, *, viewport=DESKTOP, browser=None, mobile=False):
+        if isinstance(microphone, audio.Timeline):
+            microphone = microphone.write(request.getfixturevalue("tmp_path") / f"mic-{len(opened)}.wav")
+        browser = browser or launch_browser(microphone_wav=str(microphone) if microphone else None)
+        context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        page.goto(f"{live_asgi}/call/")
+        page.locator("#call[data-ready]").wait_for()
+        opened.append(page)
+        return page
+
+    yield open_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    for n, page in enumerate(opened):
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{n}.png"), full_page=True)
+        except Exception:
+            pass  # already closed
+        page.context.close()
+    for page in opened:
+        assert page.console_errors == [], f"console errors: {page.console_errors}"
+
+
+def debug(page, expression="c => c"):
+    """The page's own view of the call (window.__avaCall), through `expression`."""
+    return page.evaluate(f"({expression})(window.__avaCall)")
+
+
+def wait_until(page, expression, timeout=10.0):
+    page.wait_for_function(f"({expression})(window.__avaCall)", timeout=timeout * 1000)
+
+
+def quiet_microphone():
+    return audio.Timeline().pause(1000)
+
+
+def transcript(page):
+    """The transcript as (speaker, words) pairs, in the page's order."""
+    rows = page.evaluate("""() => Array.from(document.querySelectorAll('#call-transcript li')).map(
+        li => [li.classList.contains('caller') ? 'caller' : 'assistant', li.querySelector('.words').textContent])""")
+    return [tuple(row) for row in rows]
+
+
+def shoot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# --- the tests -----------------------------------------------------------------------------------
+def test_a_call_greets_hears_the_caller_commits_each_turn_on_time_and_answers(clinic, start_upstream, call_page):
+    long_words = audio.speech("I would like to book a HydraFacial next Tuesday afternoon.")
+    short_words = audio.speech("Yes.")
+    assert audio.duration_ms(long_words) > 1500 and audio.duration_ms(short_words) < 700
+    microphone = (audio.Timeline().until(3000).add("long", long_words).pause(3500).add("short", short_words))
+    upstream = start_upstream(greeting_audio_ms=1500)
+    upstream.fake.transcript_delay_responses = 1  # the caller's words land after Ava has answered
+    upstream.fake.hear("I'd like to book a HydraFacial next Tuesday afternoon.", "Yes.")
+    upstream.fake.reply(Say("I have Tuesday at two or at four. Which would you like?", audio_ms=1500))
+    upstream.fake.reply(Say("Lovely, you're booked for Tuesday at two.", audio_ms=1000))
+
+    page = call_page(microphone)
+    assert page.get_by_text("This call is recorded and transcribed.").is_visible()
+    assert page.locator("#call-state").text_content() == "Ready to call"
+    page.get_by_role("button", name="Start call").click()
+
+    # The greeting plays, and its words (with the recording notice) show.
+    greeting = page.locator("#call-transcript li.assistant").first
+    greeting.get_by_text(re.compile("recorded and transcribed")).wait_for()
+    assert page.get_by_role("button", name="End call").is_visible()
+    greeting_id = greeting.get_attribute("data-item-id")
+    wait_until(page, f"c => c.played['{greeting_id}'] >= 1480", timeout=5)
+
+    # Both turns are committed once each, the long one 300 ms after its end, the short one 120 ms.
+    upstream.wait_for("input_audio_buffer.commit", count=2, timeout=15)
+    page.locator("#call-transcript li.assistant[data-final]").nth(2).wait_for(timeout=10_000)
+    turns = upstream.commits()
+    assert len(turns) == 2
+    long_delay = turns[0].commit_delay_ms(audio.duration_ms(long_words))
+    short_delay = turns[1].commit_delay_ms(audio.duration_ms(short_words))
+    print(f"commit delays: long {long_delay:.0f} ms, short {short_delay:.0f} ms")
+    # Allowed: one frame late (40 ms), plus 30 ms for the microphone's processing tail and scheduling.
+    assert 280 <= long_delay <= 300 + 40 + 30, long_delay
+    assert 100 <= short_delay <= 120 + 40 + 30, short_delay
+    # What was committed is the caller's turn: the pre-roll, all of the speech, the silence before the commit.
+    for turn, words in ((turns[0], long_words), (turns[1], short_words)):
+        assert 270 <= turn.onset_ms() <= 340, turn.onset_ms()
+        spoken = audio.voiced_frames(turn.pcm, threshold_dbfs=-40)
+        assert abs((spoken[-1] - spoken[0] + 1) * audio.FRAME_MS - audio.duration_ms(words)) <= 60
+    assert debug(page, "c => c.commits.length") == 2
+
+    # Ava's replies play, and the transcript is in the conversation's order, not the order words came.
+    wait_until(page, "c => c.state === 'listening'", timeout=5)
+    assert transcript(page) == [
+        ("assistant", greeting.locator(".words").text_content()),
+        ("caller", "I'd like to book a HydraFacial next Tuesday afternoon."),
+        ("assistant", "I have Tuesday at two or at four. Which would you like?"),
+        ("caller", "Yes."),
+        ("assistant", "Lovely, you're booked for Tuesday at two."),
+    ]
+    reply = page.locator("#call-transcript li.assistant").nth(1).get_attribute("data-item-id")
+    assert debug(page, f"c => c.played['{reply}']") >= 1480
+    assert debug(page, "c => c.interrupts.length") == 0
+    shoot(page, "call-page-desktop")
