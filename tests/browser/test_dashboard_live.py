@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from communications.models import Conversation
@@ -15,6 +16,14 @@ from communications.services import add_message, end_conversation, start_convers
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures():
+    """The overview keeps a week's and a month's figures for a minute; each test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
 
 # The call page's side of a call, in the browser: open the socket, consent, then say things by typing.
 CALL_JS = """
