@@ -3,6 +3,7 @@
 from django.urls import path
 
 from analytics import views as analytics_views
+from communications import console as communications_console
 from communications import views as communications_views
 from scheduling import views as scheduling_views
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("conversations/<uuid:pk>/rescore/", analytics_views.rescore, name="conversation-rescore"),
     path("customers/<int:pk>/", communications_views.customer_detail, name="customer"),
     path("customers/<int:pk>/merge/", communications_views.customer_merge, name="customer-merge"),
+    path("console/", communications_console.console, name="console"),
+    path("console/send/", communications_console.console_send, name="console-send"),
     path("appointments/", scheduling_views.calendar, name="appointments"),
     path("appointments/list/", scheduling_views.appointment_list, name="appointment-list"),
     path("appointments/new/", scheduling_views.book, name="appointment-book"),

@@ -3,8 +3,8 @@
 It listens to scheduling's signals (sent after the commit by scheduling.services, whatever the
 channel: voice, SMS, email, the staff pages or the API) and sends through communications.channels:
 by SMS unless the customer opted out or has no phone, and by email when they have an address.
-Each notification has an idempotency key (appointment, change, version), so a signal heard twice
-or a booking retried sends one confirmation; each move is a new version and gets its own.
+Each notification has an idempotency key (appointment, change, and the new start of a move), so a
+signal heard twice or a booking retried sends one confirmation; each move gets its own.
 Reminders (beat) are keyed by the appointment and its start, so running the job twice sends
 one, and a moved appointment is reminded of its new time.
 
@@ -36,8 +36,8 @@ def on_booked(sender, appointment_id, **kwargs):
 
 
 @receiver(appointment_rescheduled, dispatch_uid="receptionist.notifications.rescheduled")
-def on_rescheduled(sender, appointment_id, **kwargs):
-    confirm(appointment_id=appointment_id, change="rescheduled")
+def on_rescheduled(sender, appointment_id, start=None, **kwargs):
+    confirm(appointment_id=appointment_id, change="rescheduled", start=start)
 
 
 @receiver(appointment_cancelled, dispatch_uid="receptionist.notifications.cancelled")
@@ -57,15 +57,21 @@ def _outbox_only(appointment):
     return bool(conversation is not None and (conversation.metadata or {}).get("console"))
 
 
-def confirm(*, appointment_id, change):
-    """Tell the customer their appointment was booked, moved or cancelled, once per change.
+def confirm(*, appointment_id, change, start=None):
+    """Tell the customer their appointment was booked, moved (to `start`) or cancelled, once per change.
 
-    Returns the OutboundMessages created (none when it was sent before, or there is no way to reach them).
+    The key is the appointment, the change and, for a move, the new start: a signal heard twice
+    sends one message, and each move sends its own. A booking or move that was cancelled before
+    this ran is not confirmed (the cancellation is). Returns the OutboundMessages created.
     """
     appointment = _appointment(appointment_id)
     if appointment is None:
         return []
-    version = len(appointment.metadata.get("reschedules", [])) if change == "rescheduled" else 0
+    if change != "cancelled" and appointment.status == Appointment.Status.CANCELLED:
+        return []
+    if start is not None:
+        appointment.start = start  # the time it was moved to, even if it moved again since
+    version = appointment.start.isoformat() if change == "rescheduled" else "0"
     clinic = ClinicSettings.load()
     sms, subject, email = confirmation_text(appointment, change=change, clinic=clinic)
     return channels.notify(

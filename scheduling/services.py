@@ -263,7 +263,7 @@ def reschedule_appointment(*, appointment, start, provider=None, by, now=None, c
                 if event_id != locked.calendar_event_id:
                     locked.calendar_event_id = event_id
                     locked.save(update_fields=["calendar_event_id", "updated_at"])
-                send_after_commit(appointment_rescheduled, locked, previous_start=previous["start"])
+                send_after_commit(appointment_rescheduled, locked, previous_start=previous["start"], start=start)
         except IntegrityError as error:
             if not _is_double_booking(error):
                 raise

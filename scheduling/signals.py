@@ -6,7 +6,7 @@ voice, SMS, email, staff pages or the API. Confirmations to the customer listen 
 (receptionist.notifications).
 
     appointment_booked.send(sender=Appointment, appointment_id=42)
-    appointment_rescheduled.send(sender=Appointment, appointment_id=42, previous_start=<aware datetime>)
+    appointment_rescheduled.send(sender=Appointment, appointment_id=42, previous_start=<aware>, start=<aware>)
     appointment_cancelled.send(sender=Appointment, appointment_id=42)
 """
 

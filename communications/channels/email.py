@@ -69,7 +69,7 @@ def send(outbound):
         status = error.status_code
         # No answer, 429 or 5xx pass; another 4xx (a bad key, a rejected payload) will not get better.
         passing = status is None or status == 429 or status >= 500
-        raise delivery.DeliveryError(str(error).splitlines()[0], code=status or "network", passing=passing) from error
+        raise delivery.DeliveryError(" ".join(str(error).split()), code=status or "network", passing=passing) from error
     except (smtplib.SMTPException, OSError) as error:
         raise delivery.DeliveryError(f"Email could not be sent: {error}", code="network", passing=True) from error
     status = getattr(email, "anymail_status", None)

@@ -88,6 +88,6 @@ def test_moving_and_cancelling_announce_each_change_once(facial, heard, django_c
         cancel_appointment(appointment=appointment, by="staff", now=NOW)  # already cancelled
     assert heard == [
         ("booked", {"appointment_id": appointment.pk}),
-        ("rescheduled", {"appointment_id": appointment.pk, "previous_start": MONDAY_10}),
+        ("rescheduled", {"appointment_id": appointment.pk, "previous_start": MONDAY_10, "start": MONDAY_11}),
         ("cancelled", {"appointment_id": appointment.pk}),
     ]
