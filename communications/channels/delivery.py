@@ -167,7 +167,7 @@ def record_status(*, provider_message_id, status, error_code="", error_message="
         detail = SmsDetail.objects.select_for_update().filter(provider_message_id=provider_message_id).first()
         if outbound is None and detail is None:
             return False
-        for row, status_field, extra in ((outbound, "status", {}), (detail, "delivery_status", {})):
+        for row, status_field in ((outbound, "status"), (detail, "delivery_status")):
             if row is None:
                 continue
             if _RANK.get(status, 0) < _RANK.get(getattr(row, status_field), 0):

@@ -71,9 +71,19 @@ def status_callback_url():
     return settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/") + reverse("webhooks:twilio-status")
 
 
+def clinic_number():
+    """The clinic's own number ("" when texts go through a Messaging Service, MG…)."""
+    number = settings.TWILIO_FROM_NUMBER
+    return "" if number.startswith("MG") else number[:20]
+
+
 def send(outbound):
     """Hand one text to Twilio. Returns delivery.Sent; raises delivery.DeliveryError."""
-    kwargs = {"to": outbound.to, "from_": settings.TWILIO_FROM_NUMBER, "body": outbound.body[:MAX_BODY]}
+    kwargs = {"to": outbound.to, "body": outbound.body[:MAX_BODY]}
+    if settings.TWILIO_FROM_NUMBER.startswith("MG"):
+        kwargs["messaging_service_sid"] = settings.TWILIO_FROM_NUMBER  # a Messaging Service picks the sender
+    else:
+        kwargs["from_"] = settings.TWILIO_FROM_NUMBER
     callback = status_callback_url()
     if callback:
         kwargs["status_callback"] = callback
@@ -106,7 +116,7 @@ def send_reply(*, conversation, content, metadata=None):
         outbound, _ = delivery.queue(channel=Channel.SMS, kind=OutboundMessage.Kind.REPLY, customer=customer,
                                      to=customer.phone, body=content, message=message,
                                      idempotency_key=f"reply:{message.pk}", outbox_only=console)
-        SmsDetail.objects.create(message=message, from_number=settings.TWILIO_FROM_NUMBER, to_number=customer.phone,
+        SmsDetail.objects.create(message=message, from_number=clinic_number(), to_number=customer.phone,
                                  delivery_status=outbound.status, status_updated_at=outbound.created_at,
                                  segments=segments(content))
     return message
@@ -152,7 +162,7 @@ def receive_sms(*, message_sid, from_number, to_number="", body="", media_urls=(
                                            metadata={"source": "console" if console else "twilio"})
             SmsDetail.objects.create(
                 message=message, provider_message_id=message_sid or None, from_number=phone,
-                to_number=to_number or settings.TWILIO_FROM_NUMBER, delivery_status=DeliveryStatus.RECEIVED,
+                to_number=(to_number or clinic_number())[:20], delivery_status=DeliveryStatus.RECEIVED,
                 status_updated_at=at, segments=max(1, int(num_segments or 1)), media_urls=list(media_urls),
             )
             action = _consent(customer=customer, conversation=conversation, message=message, word=word, at=at)

@@ -8,10 +8,23 @@ import pytest
 from django.utils import timezone
 
 from communications.channels import email as email_channel
+from communications.models import (
+    Channel,
+    Conversation,
+    Customer,
+    DeliveryStatus,
+    EmailDetail,
+    Message,
+    OutboundMessage,
+)
 from communications.services import end_conversation
-from communications.models import Channel, Conversation, Customer, DeliveryStatus, EmailDetail, Message, OutboundMessage
 from communications.tests.factories import CustomerFactory
-from communications.tests.messaging_fixtures import WEBHOOK_SECRET, inbound_email, sendgrid, spa  # noqa: F401
+from communications.tests.messaging_fixtures import (  # noqa: F401
+    WEBHOOK_SECRET,
+    inbound_email,
+    sendgrid,
+    spa,
+)
 
 pytestmark = [pytest.mark.django_db,
               pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")]

@@ -276,3 +276,11 @@ def test_a_stop_that_arrives_before_a_queued_reply_is_sent_stops_it(spa, twilio,
     message.outbound.refresh_from_db()
     assert message.outbound.status == DeliveryStatus.FAILED and message.outbound.error_code == "opted_out"
     assert pending  # the reply task was waiting for the first message's commit
+
+
+def test_a_messaging_service_sid_sends_through_the_service(client, spa, twilio, settings,
+                                                           django_capture_on_commit_callbacks):
+    settings.TWILIO_FROM_NUMBER = "MG" + "2" * 32
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed(client, SMS_URL, text_params("Where do I park?"))
+    assert twilio.sent[0]["MessagingServiceSid"] == "MG" + "2" * 32 and "From" not in twilio.sent[0]

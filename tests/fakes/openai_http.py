@@ -135,7 +135,7 @@ class FakeOpenAI:
             first = self._counter + 1
             self._counter += len(calls)
         ids = [f"call_fake_{first + n}" for n in range(len(calls))]
-        made = [(call_id, name, json.dumps(arguments)) for call_id, (name, arguments) in zip(ids, calls)]
+        made = [(call_id, name, json.dumps(arguments)) for call_id, (name, arguments) in zip(ids, calls, strict=True)]
         self.then(Reply(body=lambda path, req: self._tool_answer(path, req, made, text, usage)))
         return ids
 

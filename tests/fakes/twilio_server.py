@@ -108,20 +108,21 @@ class FakeTwilio:
                                                  "more_info": f"https://www.twilio.com/docs/errors/{failure.code}",
                                                  "status": failure.status}, failure.headers)
             return
-        if not form.get("To") or not form.get("Body") or not form.get("From"):
-            self._send(handler, 400, {"code": 21604, "message": "A 'To', 'From' and 'Body' are required.",
-                                      "status": 400})
+        if not form.get("To") or not form.get("Body") or not (form.get("From") or form.get("MessagingServiceSid")):
+            self._send(handler, 400, {"code": 21604, "message": "A 'To', a 'From' or 'MessagingServiceSid', and a "
+                                                                "'Body' are required.", "status": 400})
             return
         sid = "SM" + secrets.token_hex(16)
         with self._lock:
             self.sent.append({**form, "sid": sid})
         self._send(handler, 201, {
-            "sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form["From"], "body": form["Body"],
+            "sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form.get("From"), "body": form["Body"],
+            "messaging_service_sid": form.get("MessagingServiceSid"),
             "status": "queued", "num_segments": "1", "num_media": "0", "direction": "outbound-api",
             "api_version": "2010-04-01", "price": None, "error_code": None, "error_message": None,
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "date_created": "Mon, 02 Mar 2026 15:00:00 +0000", "date_updated": "Mon, 02 Mar 2026 15:00:00 +0000",
-            "date_sent": None, "messaging_service_sid": None, "subresource_uris": {},
+            "date_sent": None, "subresource_uris": {},
         })
 
     @staticmethod
