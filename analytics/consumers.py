@@ -148,7 +148,8 @@ class ConversationConsumer(_StaffConsumer):
             data = message["item"]
             item = CommunicationEvent(pk=data["id"], conversation_id=data["conversation_id"], type=data["type"],
                                       data=data["data"], at=live.parse_time(data["at"]))
-            return {"op": "event", "key": f"e{item.pk}", "html": self.render("dashboard/conversation.html#event", {"item": item})}
+            html = self.render("dashboard/conversation.html#event", {"item": item})
+            return {"op": "event", "key": f"e{item.pk}", "html": html}
         if event == "ended":
             return self._ended()
         return None

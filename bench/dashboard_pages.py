@@ -41,7 +41,8 @@ def pages():
 
     conversation = Conversation.objects.filter(messages__isnull=False).order_by("-started_at").first()
     customer = Customer.objects.filter(conversations__isnull=False).order_by("-pk").first()
-    appointment = Appointment.objects.filter(start__gte=timezone.now()).order_by("start").first() or Appointment.objects.order_by("-start").first()
+    appointment = (Appointment.objects.filter(start__gte=timezone.now()).order_by("start").first()
+                   or Appointment.objects.order_by("-start").first())
     service = Service.objects.filter(is_active=True).order_by("pk").first()
     today = timezone.localdate()
     day = appointment.start.date() if appointment else today
@@ -55,7 +56,7 @@ def pages():
         ("inbox fragment, voice", "/dashboard/inbox/?channel=voice", True),
         ("inbox, booked, score 8+", "/dashboard/inbox/?outcome=booked&score_min=8", False),
         ("inbox, escalated, negative", "/dashboard/inbox/?escalated=true&sentiment=negative", False),
-        ("inbox, last 7 days, best score first", f"/dashboard/inbox/?date_from={today.replace(day=1) if today.day > 7 else today}&sort=score_high", False),
+        ("inbox, this month by best score", f"/dashboard/inbox/?date_from={today.replace(day=1)}&sort=score_high", False),
         ("inbox, page 40", "/dashboard/inbox/?page=40", False),
         ("inbox, search 'hydrafacial'", "/dashboard/inbox/?q=hydrafacial", False),
         ("inbox, search a phone", "/dashboard/inbox/?q=555-01", False),

@@ -162,7 +162,9 @@ def openings(request):
 def customer_matches(request):
     """Existing customers matching a name, phone or email, to book for (htmx, on the booking form)."""
     text = request.GET.get("customer_search", "").strip()
-    customers = list(Customer.objects.filter(customer_matching(text)).order_by("name", "pk")[:MATCHES]) if len(text) >= 2 else []
+    customers = []
+    if len(text) >= 2:
+        customers = list(Customer.objects.filter(customer_matching(text)).order_by("name", "pk")[:MATCHES])
     return render(request, "dashboard/appointments_book.html#customers",
                   {"customers": customers, "searched": text, "chosen": None})
 
@@ -220,10 +222,12 @@ def _detail_context(appointment, **extra):
     return {
         "appointment": appointment,
         "movable": movable,
-        "late_if_cancelled_now": movable and appointment.is_late_cancellation(now=now, notice_hours=clinic.cancellation_notice_hours),
+        "late_if_cancelled_now": movable and appointment.is_late_cancellation(
+            now=now, notice_hours=clinic.cancellation_notice_hours),
         "notice_hours": clinic.cancellation_notice_hours,
         "cancel_form": CancelForm(),
-        "openings_form": OpeningsForm(initial={"service": appointment.service_id, "date": timezone.localtime(appointment.start).date()}),
+        "openings_form": OpeningsForm(initial={"service": appointment.service_id,
+                                               "date": timezone.localtime(appointment.start).date()}),
         "reschedules": appointment.metadata.get("reschedules", []),
         "slot_name": "slot",
         "availability": None,

@@ -104,7 +104,8 @@ def _y(value, top):
 def _frame(*, title, desc, top, days, body, chart_id):
     """The SVG around a chart: title, description, y gridlines at 0, half and top, first/last day labels."""
     parts = [
-        format_html('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc">', WIDTH, HEIGHT, chart_id, chart_id),
+        format_html('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc">',
+                    WIDTH, HEIGHT, chart_id, chart_id),
         format_html('<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>', chart_id, title, chart_id, desc),
     ]
     for fraction in (0, 0.5, 1):
