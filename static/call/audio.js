@@ -46,6 +46,7 @@ export class CallAudio {
     this.pending = []; // messages for the worklet before it exists
     this.config = null;
     this.capturing = false;
+    this.microphoneOpenedAt = null; // on the audio clock
   }
 
   // Must run inside the click that starts the call: browsers only let a gesture start audio.
@@ -71,6 +72,7 @@ export class CallAudio {
         this.stream = await navigator.mediaDevices.getUserMedia({
           audio: {echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1},
         });
+        this.microphoneOpenedAt = this.context.currentTime;
       } catch (error) {
         micError = error instanceof MicrophoneError ? error : microphoneError(error);
       }

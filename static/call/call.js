@@ -48,8 +48,9 @@ const ENDINGS = {
 // What the tests (and a curious developer) can read: the page's own view of the call.
 const debug = window.__avaCall = {
   state: "idle", serverState: null, session: null, played: {}, itemStarts: {}, interrupts: [], commits: [],
-  speechStarts: [], errors: [], ended: null, echo: null, sampleRate: null, captureStartedAt: null,
+  speechStarts: [], errors: [], ended: null, echo: null, sampleRate: null, captureStartedAt: null, microphoneOpenedAt: null,
   messagesSent: [],
+  audioTime: () => (call && call.audio && call.audio.context ? call.audio.context.currentTime : null),
 };
 
 function newSessionId() {
@@ -141,6 +142,7 @@ class Call {
     this.audio.configure(session, config.thresholds);
     this.audio.open({microphone}).then(() => {
       debug.sampleRate = this.audio.sampleRate;
+      debug.microphoneOpenedAt = this.audio.microphoneOpenedAt;
       if (microphone && !this.ended) {
         this.audio.capture(true);
         ui.meterWrap.hidden = false;

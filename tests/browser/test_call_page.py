@@ -287,3 +287,109 @@ def test_a_call_greets_hears_the_caller_commits_each_turn_on_time_and_answers(cl
     assert debug(page, f"c => c.played['{reply}']") >= 1480
     assert debug(page, "c => c.interrupts.length") == 0
     shoot(page, "call-page-desktop")
+
+
+def test_the_caller_barges_in_ava_stops_at_once_and_the_upstream_truncates_to_what_was_played(
+        clinic, start_upstream, call_page):
+    question = audio.speech("Can you tell me about your facials?")
+    interruption = audio.speech("And how much is Botox?")
+    microphone = audio.Timeline().until(2500).add("question", question).until(7000).add("barge", interruption)
+    upstream = start_upstream(greeting_audio_ms=1000)
+    upstream.fake.hear("Can you tell me about your facials?", "And how much is Botox?")
+    # A long answer, generated at twice real time: still being generated when the caller cuts in.
+    upstream.fake.reply(Say("Our HydraFacial cleanses, exfoliates and hydrates in one hour, and our chemical peels "
+                            "brighten the skin over a few sessions; we also offer dermaplaning and LED therapy.",
+                            audio_ms=8000, pace=0.05))
+    upstream.fake.reply(Say("Botox is twelve dollars a unit.", audio_ms=1000))
+
+    page = call_page(microphone)
+    page.get_by_role("button", name="Start call").click()
+    truncate = upstream.wait_for("conversation.item.truncate", timeout=15)[0]
+    answer = page.locator(f'#call-transcript li.assistant[data-item-id="{truncate["item_id"]}"]')
+
+    # The page stopped Ava and said how much of her answer was heard.
+    interrupts = debug(page, "c => c.interrupts")
+    assert len(interrupts) == 1 and interrupts[0]["id"] == truncate["item_id"] and interrupts[0]["reason"] == "caller"
+    played = interrupts[0]["played_ms"]
+    assert abs(truncate["audio_end_ms"] - played) <= 60, (truncate["audio_end_ms"], played)
+    # The counter is what the speakers got: the audio clock from the answer's first sample to the barge-in.
+    started = debug(page, f"c => c.itemStarts['{truncate['item_id']}']")
+    barge_in = debug(page, "c => c.speechStarts.find(s => s.bargeIn).at")
+    assert abs(played - (barge_in - started) * 1000) <= 30, (played, barge_in, started)
+    # …which is where the caller's words are in the microphone file: 7 s in, plus the speech-start debounce.
+    assert 1500 <= played <= 3500, played
+    print(f"barge-in: played {played} ms, audio_end_ms {truncate['audio_end_ms']}")
+
+    # Upstream: cancel, then truncate, then the caller's pre-roll and speech; one commit for it.
+    upstream.wait_for("input_audio_buffer.commit", count=2, timeout=10)
+    kinds = [event["type"] for _, event in upstream.received()]
+    cancel_at = kinds.index("response.cancel")
+    truncate_at = kinds.index("conversation.item.truncate")
+    second_commit = [n for n, kind in enumerate(kinds) if kind == "input_audio_buffer.commit"][1]
+    assert cancel_at < truncate_at < second_commit
+    assert "input_audio_buffer.append" in kinds[truncate_at:second_commit]
+    assert "input_audio_buffer.append" not in kinds[cancel_at - 1:truncate_at]
+    turn = upstream.commits()[1]
+    assert 270 <= turn.onset_ms() <= 340, turn.onset_ms()  # the pre-roll came first
+    heard = audio.voiced_frames(turn.pcm, threshold_dbfs=-40)
+    assert abs((heard[-1] - heard[0] + 1) * audio.FRAME_MS - audio.duration_ms(interruption)) <= 60
+
+    # Playback stays stopped: no more of the cut answer plays, though its late audio kept coming.
+    time.sleep(0.3)
+    assert debug(page, f"c => c.played['{truncate['item_id']}']") == played
+    answer.and_(page.locator(".interrupted")).wait_for()
+    page.locator("#call-transcript li.assistant[data-final]").get_by_text("Botox is twelve dollars a unit.").wait_for()
+    assert [speaker for speaker, _ in transcript(page)] == ["assistant", "caller", "assistant", "caller", "assistant"]
+    assert len(upstream.events("input_audio_buffer.commit")) == 2
+
+
+def release_greeting_before(page, upstream, at_ms, *, lead_ms=150):
+    """Let Ava's greeting go so it starts playing about `lead_ms` before `at_ms` of the microphone file.
+
+    Echo comes back a little after the sound that caused it; the page's audio clock says where the
+    microphone file is (Chromium starts the file when getUserMedia opens the microphone).
+    """
+    wait_until(page, "c => c.microphoneOpenedAt !== null", timeout=10)
+    started = debug(page, "c => c.microphoneOpenedAt")
+    while (debug(page, "c => c.audioTime()") - started) * 1000 < at_ms - lead_ms:
+        time.sleep(0.002)
+    upstream.fake.greeting_gate.set()
+
+
+def test_avas_own_voice_coming_back_through_the_microphone_does_not_interrupt_her(clinic, start_upstream, call_page):
+    voice = audio.speech("Thank you for calling Glow Med Spa. I'm Ava. How can I help you today?", voice="en-us+f3")
+    voice_ms = audio.duration_ms(voice)
+    echo_at = 2000
+    # The microphone hears only Ava: her greeting coming back, then (Ava silent) the very same sound again.
+    again = voice[:1600 * audio.BYTES_PER_MS]
+    microphone = audio.Timeline().until(echo_at).add("echo", voice).pause(1500).add("again", again)
+    upstream = start_upstream(voice=voice, greeting_audio_ms=voice_ms)
+    upstream.fake.greeting_gate.clear()
+    upstream.fake.hear("Thank you for calling Glow Med Spa.")
+
+    page = call_page(microphone)
+    page.get_by_role("button", name="Start call").click()
+    release_greeting_before(page, upstream, echo_at)
+    greeting = page.locator("#call-transcript li.assistant").first
+    greeting.wait_for()
+    greeting_id = greeting.get_attribute("data-item-id")
+    wait_until(page, f"c => c.played['{greeting_id}'] === {voice_ms} || c.interrupts.length", timeout=voice_ms / 1000 + 3)
+    # The echo really lagged the playback a little, as a loudspeaker's would.
+    state = debug(page, f"c => [c.microphoneOpenedAt, c.itemStarts['{greeting_id}'], c.speechStarts, c.interrupts, c.echo]")
+    print(f"echo: {state}")
+    assert state[1] is not None, f"Ava never played: {state}"
+    lag_ms = (state[0] + echo_at / 1000 - state[1]) * 1000
+    assert 0 <= lag_ms <= 250, f"the test's echo did not follow the playback ({lag_ms:.0f} ms)"
+
+    # Ava was not interrupted: she played to the end and nothing went upstream while she spoke…
+    assert debug(page, "c => c.interrupts") == [], debug(page, "c => c.echo")
+    assert debug(page, f"c => c.played['{greeting_id}']") == voice_ms
+    echo = debug(page, "c => c.echo")
+    assert echo["framesAboveBase"] >= 100  # …although her echo was loud enough to pass for speech
+    # …and the same sound with Ava silent is the caller speaking: heard, sent and committed once.
+    upstream.wait_for("input_audio_buffer.commit", timeout=10)
+    assert debug(page, "c => c.speechStarts.map(s => s.bargeIn)") == [False]
+    assert upstream.events("response.cancel") == [] and upstream.events("conversation.item.truncate") == []
+    turn = upstream.commits()[0]
+    heard = audio.voiced_frames(turn.pcm, threshold_dbfs=-40)
+    assert abs((heard[-1] - heard[0] + 1) * audio.FRAME_MS - audio.duration_ms(again)) <= 60
