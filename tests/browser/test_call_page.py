@@ -393,3 +393,57 @@ def test_avas_own_voice_coming_back_through_the_microphone_does_not_interrupt_he
     turn = upstream.commits()[0]
     heard = audio.voiced_frames(turn.pcm, threshold_dbfs=-40)
     assert abs((heard[-1] - heard[0] + 1) * audio.FRAME_MS - audio.duration_ms(again)) <= 60
+
+
+def test_the_caller_can_type_instead_of_speaking(clinic, start_upstream, call_page):
+    upstream = start_upstream(greeting_audio_ms=600)
+    upstream.fake.reply(Say("Free parking is behind the building on Mercer Street.", audio_ms=800))
+    page = call_page(quiet_microphone())
+    box = page.get_by_label("Type instead of speaking")
+    assert box.is_disabled()  # nothing to type to before the call
+    page.get_by_role("button", name="Start call").click()
+    page.locator("#call-transcript li.assistant[data-final]").first.wait_for()
+
+    box.fill("  Where do I park?  ")
+    box.press("Enter")
+    page.locator("#call-transcript li.assistant[data-final]").nth(1).wait_for()
+    assert [text for _, text in transcript(page)][1:] == [
+        "Where do I park?", "Free parking is behind the building on Mercer Street."]
+    assert box.input_value() == ""
+    created = upstream.events("conversation.item.create")
+    assert [item["item"]["content"] for item in created] == [[{"type": "input_text", "text": "Where do I park?"}]]
+    reply = page.locator("#call-transcript li.assistant").nth(1).get_attribute("data-item-id")
+    wait_until(page, f"c => c.played['{reply}'] === 800", timeout=5)
+    assert upstream.events("input_audio_buffer.commit") == []  # a quiet line: nothing spoken, nothing committed
+
+    page.get_by_role("button", name="End call").click()
+    page.get_by_text("You ended the call.").wait_for()
+    assert page.locator("#call-state").text_content() == "Call ended"
+    assert page.get_by_role("button", name="Start a new call").is_visible()
+    assert box.is_disabled()
+
+
+def test_the_offline_demo_says_so_and_answers_typed_messages_on_a_phone(clinic, settings, call_page):
+    settings.OPENAI_API_KEY = ""  # the built-in engine: typed turns only, answers without audio
+    page = call_page(viewport=PHONE, mobile=True)
+    start = page.get_by_role("button", name="Start call")
+    box = start.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 300  # a thumb's target, across the screen
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.locator("nav").count() == 0  # the caller sees none of the staff's pages
+    shoot(page, "call-page-phone-before")
+    start.tap()
+
+    offline = page.locator("#call-offline")
+    offline.wait_for()
+    assert "Offline demo." in offline.text_content() and "typed messages only" in offline.text_content()
+    assert page.locator("#call-meter-wrap").is_hidden()  # no microphone is asked for
+    page.locator("#call-transcript li.assistant[data-final]").first.wait_for()
+    page.get_by_label("Type instead of speaking").fill("What are your opening hours?")
+    page.get_by_role("button", name="Send").tap()
+    answer = page.locator("#call-transcript li.assistant[data-final]").nth(1)
+    answer.wait_for()
+    assert answer.text_content().strip() != ""
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(page, "call-page-phone")
+    assert debug(page, "c => c.microphoneOpenedAt") is None
