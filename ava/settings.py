@@ -340,7 +340,8 @@ CELERY_BEAT_SCHEDULE["communications-close-timed-out-threads"] = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Phone numbers and email addresses are masked in every log line (ava/logging.py).
+    "formatters": {"plain": {"()": "ava.logging.MaskingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get_choice("LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
