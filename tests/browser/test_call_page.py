@@ -181,7 +181,7 @@ def call_page(launch_browser, live_asgi, request):
     """
     opened = []
 
-    def open_page(microphone=None, *, viewport=DESKTOP, browser=None, mobile=False):
+    def open_page(microphone=None, *, viewport=DESKTOP, browser=None, mobile=False, base_url=None):
         if isinstance(microphone, audio.Timeline):
             microphone = microphone.write(request.getfixturevalue("tmp_path") / f"mic-{len(opened)}.wav")
         browser = browser or launch_browser(microphone_wav=str(microphone) if microphone else None)
@@ -190,7 +190,7 @@ def call_page(launch_browser, live_asgi, request):
         page.console_errors = []
         page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
         page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-        page.goto(f"{live_asgi}/call/")
+        page.goto(f"{base_url or live_asgi}/call/")
         page.locator("#call[data-ready]").wait_for()
         opened.append(page)
         return page
