@@ -21,7 +21,7 @@ from analytics.scoring.openai_scorer import (
 )
 from analytics.scoring.schema import InvalidAnswer
 from analytics.scoring.transcript import customer_said_something, format_transcript
-from communications.models import Conversation, Outcome
+from communications.models import Channel, Conversation, Outcome
 from communications.services import end_conversation, record_event
 from scheduling.models import ClinicSettings
 
@@ -196,15 +196,19 @@ def _record_failure(*, conversation_id, claimed_at, reason, tries):
 # --- Conversations nobody closed -----------------------------------------------------------
 
 def close_stale_conversations(*, now=None, limit=500):
-    """End conversations left active with no activity for ANALYTICS_STALE_CONVERSATION_MINUTES, as abandoned.
+    """End calls left active with no activity for ANALYTICS_STALE_CONVERSATION_MINUTES, as abandoned.
 
     A crashed server or a lost socket leaves them open. Each ends at its last activity (so its
     length is true) through communications' end_conversation, whose signal enqueues scoring.
+    SMS and email threads are not calls: communications closes them when their reply window
+    (SMS_THREAD_WINDOW_MINUTES) has passed, so a text at minute 35 still joins its thread.
     Returns the ids it closed.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.ANALYTICS_STALE_CONVERSATION_MINUTES)
-    stale = Conversation.objects.filter(status=Conversation.Status.ACTIVE, last_activity_at__lt=cutoff)
+    stale = Conversation.objects.filter(
+        channel=Channel.VOICE, status=Conversation.Status.ACTIVE, last_activity_at__lt=cutoff
+    )
     closed = []
     for conversation_id in list(stale.values_list("pk", flat=True)[:limit]):
         with transaction.atomic():

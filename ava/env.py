@@ -105,7 +105,8 @@ def get_database(name, default):
         raise ImproperlyConfigured(f"{name}={url!r}: only sqlite:// and postgres:// URLs are supported.")
     config = environ.Env.db_url_config(url)
     if config["ENGINE"].endswith("postgresql"):
-        # Connections are reused between requests; health checks drop dead ones.
-        config.setdefault("CONN_MAX_AGE", 60)
-        config["CONN_HEALTH_CHECKS"] = True
+        # Under ASGI each request may run in a new thread, so persistent per-thread
+        # connections would pile up; psycopg's pool reuses connections instead.
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 20, "timeout": 10}
     return config

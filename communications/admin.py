@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from communications.models import CommunicationEvent, Conversation, Customer, Message, VoiceCallDetail
+from communications.models import CommunicationEvent, Conversation, Customer, Message, OutboundMessage, VoiceCallDetail
 
 
 @admin.register(Customer)
@@ -50,3 +50,20 @@ class ConversationAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
     list_select_related = ["customer"]
     inlines = [VoiceCallDetailInline, MessageInline, EventInline]
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    """What Ava sent or keeps in the outbox: a delivery log, read-only (changed only by delivery)."""
+
+    list_display = ["created_at", "channel", "kind", "to", "status", "attempts"]
+    list_filter = ["channel", "kind", "status"]
+    search_fields = ["to", "subject", "provider_message_id"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["customer", "message"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

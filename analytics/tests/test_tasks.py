@@ -59,6 +59,17 @@ def test_conversations_left_open_are_closed_as_abandoned_and_scored(clinic, djan
     assert (silent.outcome, silent.scorer) == ("abandoned", "rules")
 
 
+def test_an_sms_thread_is_left_to_its_reply_window_not_closed_as_an_abandoned_call(clinic, settings):
+    settings.SMS_THREAD_WINDOW_MINUTES = 45
+    thread = make_conversation(at=timezone.now() - timedelta(minutes=35), channel="sms",
+                               lines=[(CUSTOMER, "Can I move my facial?")], end=False)
+
+    assert tasks.close_stale_conversations.delay().get()["closed"] == 0
+
+    thread.refresh_from_db()
+    assert thread.is_active
+
+
 def test_the_beat_requeues_conversations_whose_scoring_was_lost(clinic):
     ended_long_ago = make_conversation(at=timezone.now() - timedelta(hours=2), lines=[(CUSTOMER, "Hello?")])
     just_ended = make_conversation(at=timezone.now() - timedelta(minutes=1), lines=[(CUSTOMER, "Hello?")],

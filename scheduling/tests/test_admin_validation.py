@@ -107,3 +107,6 @@ def test_the_admin_pages_open_for_every_model(admin_client_owner):
                  "communications/customer", "communications/conversation"]:
         assert admin_client_owner.get(f"/admin/{path}/").status_code == 200, path
         assert admin_client_owner.get(f"/admin/{path}/add/").status_code == 200, path
+    # The delivery log can be read, never written by hand.
+    assert admin_client_owner.get("/admin/communications/outboundmessage/").status_code == 200
+    assert admin_client_owner.get("/admin/communications/outboundmessage/add/").status_code == 403

@@ -47,8 +47,17 @@ class _Server:
             time.sleep(0.05)
 
     def stop(self):
+        from asgiref.sync import SyncToAsync
+        from django.db import connections
+
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        # The server's ORM work ran in asgiref's one thread-sensitive worker; close its
+        # connections there, or PostgreSQL cannot drop the test database at the end.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+        for connection in connections.all():
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
 
 
 @pytest.fixture(scope="session")
