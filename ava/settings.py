@@ -6,8 +6,10 @@ layer, Celery eager, the local AI engine, the local calendar, an outbox for
 SMS and email). A value that cannot be read stops the start (ava.env).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -358,6 +360,62 @@ CELERY_BEAT_SCHEDULE["receptionist-appointment-reminders"] = {
 }
 CELERY_BEAT_SCHEDULE["communications-close-timed-out-threads"] = {
     "task": "communications.tasks.close_timed_out_threads", "schedule": crontab(minute="1-59/5"),
+}
+
+# --- Protecting patients' data: access, sign-in lockout, CSP, retention (issue 10) ----------
+# Staff sign in for the dashboard and the API; owners (superusers, or staff in the "Owners" group)
+# also have Django admin and the audit log (ava/auth.py). The public parts: the call page, /health,
+# signing in and out, and the webhooks, which check their providers' signatures.
+AUTHENTICATION_BACKENDS = [
+    "ava.auth.LockoutBackend",  # django-axes: refuses a locked-out address and username first
+    "django.contrib.auth.backends.ModelBackend",
+    "ava.auth.OwnersBackend",  # owners hold every admin permission
+]
+# The client's address (audit log, sign-in lockout) is REMOTE_ADDR unless a proxy in front appends
+# the address it saw to X-Forwarded-For and this says to trust it; otherwise anyone could forge it.
+TRUST_X_FORWARDED_FOR = env.get_bool("TRUST_X_FORWARDED_FOR", False)
+# django-axes: after AXES_FAILURE_LIMIT failed sign-ins from one address for one username, that
+# username is locked from that address (others are not) for AXES_COOLOFF_MINUTES.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks
+AXES_FAILURE_LIMIT = env.get_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_MINUTES = env.get_int("AXES_COOLOFF_MINUTES", 15, minimum=1, maximum=7 * 24 * 60)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ava.auth.locked_out"  # a page that says what happened and for how long
+AXES_CLIENT_IP_CALLABLE = "ava.auth.client_address"
+# Content Security Policy (django-csp): only this server's scripts, styles, images, sockets and
+# workers; no inline scripts, no framing. The docs viewers relax it for themselves (ava/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],  # the call page's AudioWorklet modules too
+        "style-src": [csp.SELF],
+        # Positions and bar lengths in the dashboard's markup (calendar grid, bar charts) are
+        # style attributes; <style> elements and style sheets stay limited to this server.
+        "style-src-attr": [csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        # 'self' covers ws:// and wss:// to this same host (CSP Level 3; tested in Chromium).
+        "connect-src": [csp.SELF],
+        "media-src": [csp.SELF, "blob:"],
+        "worker-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    },
+}
+if HTTPS:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["upgrade-insecure-requests"] = True
+# Retention: messages of conversations that ended more than this many days ago are redacted every
+# night (their outcome, score, channel and times stay, and so do the daily metrics); 0 keeps them forever.
+TRANSCRIPT_RETENTION_DAYS = env.get_int("TRANSCRIPT_RETENTION_DAYS", 365, minimum=0, maximum=100 * 365)
+# Conversations redacted per transaction (the job loops until none are left).
+RETENTION_BATCH_SIZE = env.get_int("RETENTION_BATCH_SIZE", 200, minimum=1, maximum=10000)
+CELERY_BEAT_SCHEDULE["communications-redact-expired-transcripts"] = {
+    "task": "communications.tasks.redact_expired_transcripts", "schedule": crontab(hour=3, minute=41),
 }
 
 # --- Logging ----------------------------------------------------------------

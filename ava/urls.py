@@ -1,19 +1,29 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from ava import health
+from ava.auth import owner_admin_permission
 
 admin.site.site_header = "Ava: clinic settings"
 admin.site.site_title = "Ava admin"
 admin.site.index_title = "Catalogue, hours, providers and the assistant"
+# Owners only (superusers and the Owners group); other staff have the dashboard.
+admin.site.has_permission = owner_admin_permission
 
 urlpatterns = [
     path("health", health.health, name="health"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Signing in and out, and changing one's own password; no public password reset (owners reset in admin).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("api/admin/", include("analytics.api_urls")),
     path("dashboard/", include("ava.dashboard_urls")),
     path("call/", include("receptionist.urls")),
@@ -23,8 +33,12 @@ urlpatterns = [
     path("webhooks/", include("communications.webhook_urls")),
     # The OpenAPI schema and its two viewers, served from here (drf-spectacular-sidecar), staff only.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html"), name="api-redoc"),
+    # Swagger UI's start-up script is a file of its own (the split view), so no inline script is needed.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+         name="api-docs"),
+    # Redoc writes its styles into <style> elements as it renders: allowed on this page only.
+    path("api/redoc/", csp_update({"style-src": [UNSAFE_INLINE]})(
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")), name="api-redoc"),
 ]
 
 

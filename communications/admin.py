@@ -1,11 +1,22 @@
 from django.contrib import admin
 from django.db import models
 
-from communications.models import CommunicationEvent, Conversation, Customer, Message, OutboundMessage, VoiceCallDetail
+from communications.audit import AuditedAdmin, AuditEntryAdmin
+from communications.models import (
+    AuditEntry,
+    CommunicationEvent,
+    Conversation,
+    Customer,
+    Message,
+    OutboundMessage,
+    VoiceCallDetail,
+)
+
+admin.site.register(AuditEntry, AuditEntryAdmin)
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedAdmin):
     list_display = ["name", "phone", "email", "is_new_client", "sms_opted_out", "created_at"]
     list_filter = ["is_new_client", "sms_opted_out"]
     search_fields = ["name", "phone", "email"]
@@ -41,7 +52,7 @@ class VoiceCallDetailInline(admin.StackedInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(AuditedAdmin):
     # Transcripts are records: readable here, changed only by the assistant and the scorer.
     list_display = ["started_at", "channel", "customer", "status", "outcome", "satisfaction_score", "escalated"]
     list_filter = ["channel", "status", "outcome", "sentiment", "escalated"]
