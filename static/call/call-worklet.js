@@ -28,6 +28,7 @@ const REBUFFER_SAMPLES = 960; // 40 ms after an underrun
 const SILENT_LEVEL = 1e-4; // -80 dBFS: below this the playback is silent for the echo guard
 const COUPLING_FLOOR = 0.03; // never trust the echo path to be quieter than -30 dB
 const COUPLING_RELEASE = Math.pow(0.5, VAD_MS / 2000); // a learned coupling halves in 2 s
+const COUPLING_ATTACK = 0.1; // per 10 ms frame, toward a louder echo than learned
 const HYSTERESIS = 0.5; // once speaking, frames stay voiced down to half the start threshold
 
 const ratio = (db) => Math.pow(10, db / 20);
@@ -330,9 +331,10 @@ class AvaCallProcessor extends AudioWorkletProcessor {
         this.echo.framesAboveBase++;
         this.echo.peakOverThreshold = Math.max(this.echo.peakOverThreshold, level / echoThreshold);
       }
-      if (!learning && level <= echoThreshold) {
-        // Not speech: follow the echo path up quickly, down slowly.
-        this.coupling = ratioNow > this.coupling ? this.coupling + (ratioNow - this.coupling) * 0.5
+      if (!learning && !this.speaking && this.candidateMs === 0 && level <= echoThreshold) {
+        // Ava alone: follow the echo path (a louder speaker, the AGC's gain) up gently, down slowly.
+        // Never while the caller may be speaking, or their own voice would raise the bar against them.
+        this.coupling = ratioNow > this.coupling ? this.coupling + (ratioNow - this.coupling) * COUPLING_ATTACK
           : Math.max(COUPLING_FLOOR, this.coupling * COUPLING_RELEASE);
       }
     }

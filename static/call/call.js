@@ -47,7 +47,7 @@ const ENDINGS = {
 
 // What the tests (and a curious developer) can read: the page's own view of the call.
 const debug = window.__avaCall = {
-  state: "idle", serverState: null, session: null, played: {}, itemStarts: {}, interrupts: [], commits: [],
+  state: "idle", states: [], serverState: null, session: null, played: {}, itemStarts: {}, interrupts: [], commits: [],
   speechStarts: [], errors: [], ended: null, echo: null, sampleRate: null, captureStartedAt: null, microphoneOpenedAt: null,
   messagesSent: [],
   audioTime: () => (call && call.audio && call.audio.context ? call.audio.context.currentTime : null),
@@ -278,6 +278,7 @@ class Call {
       const stillPlaying = this.playing || (this.serverState === "speaking" && !this.finishedItems.has(this.currentItem));
       state = stillPlaying ? "speaking" : this.serverState === "speaking" ? "listening" : this.serverState;
     }
+    if (state !== debug.state) debug.states.push(state);
     debug.state = state;
     ui.root.dataset.state = state;
     ui.state.textContent = STATE_LABELS[state] || state;

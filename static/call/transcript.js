@@ -90,7 +90,7 @@ export class TranscriptView {
       if (message.failed || (!entry.text && message.speaker === "caller")) {
         entry.words.textContent = "(not understood)";
       } else if (!entry.text && message.interrupted) {
-        entry.words.textContent = "(interrupted)";
+        entry.words.textContent = ""; // the caller cut Ava off before a word; CSS says "(interrupted)"
       } else {
         entry.words.textContent = entry.text;
       }
