@@ -14,6 +14,7 @@ from analytics import selectors
 from analytics.figures import CHANNELS, add_counts, derive, empty_counts
 from analytics.tasks import score_conversation
 from ava.auth import staff_required
+from communications import audit
 from communications.live import live_conversations
 from communications.models import Channel, Conversation
 from scheduling.models import ClinicSettings
@@ -100,6 +101,7 @@ def overview(request):
 
 @staff_required
 @require_POST
+@audit.audited("conversation", audit.Action.RESCORE)
 def rescore(request, pk):
     """Score an ended conversation again (force), in the background; the page shows "rescoring…"."""
     conversation = get_object_or_404(Conversation, pk=pk)

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from ava.api import Pagination
 from communications import serializers as s
+from communications.audit import audited_api
 from communications.models import Channel, Conversation, Customer, Message
 from communications.selectors import (
     conversations_for_inbox,
@@ -139,6 +140,7 @@ _DETAIL_EXAMPLES = [
 
 
 # --- Customers ------------------------------------------------------------------------------------
+@audited_api("customer", POST="create")
 class CustomerCreateView(APIView):
     @extend_schema(
         tags=["customers"],
@@ -169,6 +171,7 @@ class CustomerCreateView(APIView):
         return Response(s.CustomerSerializer(customer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+@audited_api("customer", GET="view")
 class CustomerDetailView(APIView):
     @extend_schema(
         tags=["customers"],
@@ -186,6 +189,7 @@ class CustomerDetailView(APIView):
         return Response(s.CustomerDetailSerializer(customer).data)
 
 
+@audited_api("customer", GET="view")
 class CustomerHistoryView(APIView):
     @extend_schema(
         tags=["customers"],
@@ -215,6 +219,7 @@ _PAGES = (
 )
 
 
+@audited_api("conversation", GET="list")
 class CommunicationListView(generics.ListAPIView):
     serializer_class = s.ConversationSerializer
     filter_serializer_class = s.ConversationFilterSerializer
@@ -257,6 +262,7 @@ def _conversation_with_everything(channel=None):
     return conversations.filter(channel=channel) if channel else conversations
 
 
+@audited_api("conversation", GET="view")
 class CommunicationDetailView(APIView):
     @extend_schema(
         tags=["communications"],
@@ -287,6 +293,7 @@ class CallListView(CommunicationListView):
         return self.list(request)
 
 
+@audited_api("conversation", GET="view")
 class CallDetailView(APIView):
     @extend_schema(
         tags=["calls"],
@@ -300,6 +307,7 @@ class CallDetailView(APIView):
         return Response(s.ConversationDetailSerializer(call).data)
 
 
+@audited_api("transcript", GET="view")
 class CallTranscriptView(APIView):
     @extend_schema(
         tags=["calls"],

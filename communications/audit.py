@@ -30,8 +30,16 @@ def record(*, action, request=None, user=None, obj=None, object_type="", object_
         user=user, username=user.get_username() if user else "", action=action, object_type=object_type,
         object_id="" if object_id is None else str(object_id), description=description[:300],
         ip_address=client_address(request) if request is not None else None,
-        path=request.get_full_path()[:500] if request is not None else "",
+        path=request.path[:500] if request is not None else "",
     )
+
+
+def record_console_message(*, request, message, since):
+    """The messaging console wrote as a customer: the customer it created (if it did) and the message."""
+    conversation = message.conversation
+    if conversation.customer is not None and conversation.customer.created_at >= since:
+        record(request=request, action=Action.CREATE, obj=conversation.customer, description="Messaging console")
+    record(request=request, action=Action.UPDATE, obj=conversation, description="Messaging console: wrote as the customer")
 
 
 def audited(object_type, action, *, id_kwarg="pk", description=""):

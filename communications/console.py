@@ -11,9 +11,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ava.auth import staff_required
+from communications import audit
 from communications.channels import email as email_channel
 from communications.channels import sms as sms_channel
 from communications.models import Channel, Conversation, Customer, OutboundMessage
@@ -101,6 +103,8 @@ def _context(request, form=None):
 @staff_required
 def console(request):
     context = _context(request)
+    if context["conversation"] is not None and not request.htmx:  # the page, not its every-2-seconds refresh
+        audit.record(request=request, action=audit.Action.VIEW, obj=context["conversation"], description="Messaging console")
     part = request.GET.get("part")
     if request.htmx and part in {"thread", "outbox"}:
         return render(request, f"dashboard/console.html#{part}", context)
@@ -114,7 +118,7 @@ def console_send(request):
     form = ConsoleMessageForm(request.POST)
     if not form.is_valid():
         return render(request, "dashboard/console.html", _context(request, form), status=400)
-    data = form.cleaned_data
+    data, started = form.cleaned_data, timezone.now()
     if data["channel"] == Channel.SMS:
         if data.get("name"):
             find_or_create_customer(phone=data["address"], name=data["name"])  # known before Ava answers
@@ -124,5 +128,6 @@ def console_send(request):
         received = email_channel.receive_email(from_email=data["address"], from_name=data.get("name") or "",
                                                subject=data.get("subject") or "A question", text=data["body"],
                                                console=True)
+    audit.record_console_message(request=request, message=received.message, since=started)
     query = f"?conversation={received.message.conversation_id}"
     return redirect(reverse("dashboard:console") + query)

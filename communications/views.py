@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ava.auth import staff_required
+from ava.auth import is_owner, owner_required, staff_required
+from communications import audit
 from communications.forms import InboxFilterForm, MergeCustomerForm
 from communications.models import Conversation, Customer
 from communications.phones import normalise_phone
@@ -19,12 +20,13 @@ from communications.selectors import (
     last_messages,
     page_of,
 )
-from communications.services import merge_customers
+from communications.services import forget_customer, merge_customers
 
 INBOX_PAGE_SIZE = 25
 
 
 @staff_required
+@audit.audited("conversation", audit.Action.LIST)
 def inbox(request):
     form = InboxFilterForm(request.GET)
     page = page_of(
@@ -45,6 +47,7 @@ def inbox(request):
 
 
 @staff_required
+@audit.audited("conversation", audit.Action.VIEW)
 def conversation_detail(request, pk):
     conversation = get_object_or_404(Conversation.objects.select_related("customer"), pk=pk)
     context = {
@@ -57,12 +60,14 @@ def conversation_detail(request, pk):
 
 
 @staff_required
+@audit.audited("customer", audit.Action.VIEW)
 def customer_detail(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     context = {
         "summary": customer_summary(customer),
         "timeline": customer_timeline(customer),
         "merge_form": MergeCustomerForm(),
+        "can_forget": is_owner(request.user),
     }
     return render(request, "dashboard/customer.html", context)
 
@@ -92,7 +97,22 @@ def customer_merge(request, pk):
     elif duplicate.pk == keep.pk:
         messages.error(request, "That is this same customer.")
     else:
-        label = str(duplicate)
+        label, duplicate_id = str(duplicate), duplicate.pk
         merge_customers(keep=keep, duplicate=duplicate)
+        audit.record(request=request, action=audit.Action.MERGE, obj=keep, description=f"Customer {duplicate_id} merged into it")
         messages.success(request, f"Merged {label} into this customer.")
     return redirect("dashboard:customer", pk=keep.pk)
+
+
+@owner_required
+@require_POST
+def customer_forget(request, pk):
+    """Erase a customer's personal data (owners only). Their visits and conversations still count in the metrics."""
+    customer = get_object_or_404(Customer, pk=pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm: forgetting a customer cannot be undone.")
+    elif customer.forgotten_at is None:
+        forget_customer(customer=customer)
+        audit.record(request=request, action=audit.Action.FORGET, obj=customer, description="Personal data erased")
+        messages.success(request, "Forgotten: name, phone, email, notes and the words of their conversations are erased.")
+    return redirect("dashboard:customer", pk=pk)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 
+from communications.audit import AuditedAdmin
 from scheduling.models import (
     FAQ,
     Appointment,
@@ -128,7 +129,7 @@ class FAQAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(AuditedAdmin):
     list_display = ["start", "customer", "service", "provider", "status", "booked_by", "late_cancellation"]
     list_filter = ["status", "booked_by", "late_cancellation", "provider", "service"]
     search_fields = ["customer__name", "customer__phone", "customer__email", "calendar_event_id"]

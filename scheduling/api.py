@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ava.api import error_response
+from communications.audit import audited_api
 from communications.models import Conversation, Customer
 from communications.phones import normalise_phone
 from scheduling.availability import PARTS_OF_DAY, SANE_YEARS, find_availability
@@ -137,6 +138,7 @@ def _id_param(request, name):
     return int(raw)
 
 
+@audited_api("appointment", GET="list", POST="create")
 class AppointmentListCreateView(generics.ListAPIView):
     """GET: appointments, soonest first, filtered by `start_date`, `end_date` (clinic dates, inclusive),
     `provider`, `service`, `customer` (ids), `status` and `phone`. POST: book one (409 with alternatives when taken).
@@ -188,6 +190,7 @@ class AppointmentListCreateView(generics.ListAPIView):
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
 
+@audited_api("appointment", POST="cancel")
 class AppointmentCancelView(APIView):
     permission_classes = [IsAdminUser]
 
@@ -204,6 +207,7 @@ class AppointmentCancelView(APIView):
         return Response(AppointmentSerializer(appointment).data)
 
 
+@audited_api("appointment", POST="reschedule")
 class AppointmentRescheduleView(APIView):
     permission_classes = [IsAdminUser]
 

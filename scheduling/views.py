@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ava.auth import staff_required
+from communications import audit
 from communications.models import Customer
 from communications.selectors import page_of
 from scheduling.availability import find_availability
@@ -43,6 +44,7 @@ def _partial(request, template, fragment):
 # --- the calendar: a day or a week, a column per provider --------------------------------------------
 
 @staff_required
+@audit.audited("appointment", audit.Action.LIST)
 def calendar(request):
     form = CalendarForm(request.GET)
     view, day, only = form.values()
@@ -135,6 +137,7 @@ def _minutes(moment):
 # --- the list ------------------------------------------------------------------------------------
 
 @staff_required
+@audit.audited("appointment", audit.Action.LIST)
 def appointment_list(request):
     form = AppointmentFilterForm(request.GET)
     page = page_of(form.appointments(), page=(form.cleaned_data.get("page") if form.is_valid() else None) or 1,
@@ -196,6 +199,7 @@ def book(request):
         except SchedulingError as error:
             context["error"] = error
         else:
+            audit.record(request=request, action=audit.Action.CREATE, obj=appointment, description="Booked by staff")
             messages.success(request, f"Booked {appointment.service.name} with {appointment.provider.name} for "
                                       f"{appointment.customer}.")
             return redirect("dashboard:appointment", pk=appointment.pk)
@@ -237,12 +241,14 @@ def _detail_context(appointment, **extra):
 
 
 @staff_required
+@audit.audited("appointment", audit.Action.VIEW)
 def appointment_detail(request, pk):
     return render(request, "dashboard/appointment_detail.html", _detail_context(_appointment(pk)))
 
 
 @staff_required
 @require_POST
+@audit.audited("appointment", audit.Action.CANCEL)
 def cancel(request, pk):
     appointment = _appointment(pk)
     form = CancelForm(request.POST)
@@ -261,6 +267,7 @@ def cancel(request, pk):
 
 @staff_required
 @require_POST
+@audit.audited("appointment", audit.Action.RESCHEDULE)
 def reschedule(request, pk):
     appointment = _appointment(pk)
     form = RescheduleForm(request.POST)
