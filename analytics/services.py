@@ -52,7 +52,7 @@ def claim_for_scoring(*, conversation_id, force=False, now=None):
     stale = now - timedelta(seconds=settings.ANALYTICS_SCORING_CLAIM_TIMEOUT)
     claimable = Conversation.objects.filter(
         Q(scoring_started_at=None) | Q(scoring_started_at__lt=stale), pk=conversation_id
-    ).exclude(status=Conversation.Status.ACTIVE)
+    ).exclude(status=Conversation.Status.ACTIVE).exclude(metadata__has_key="redacted_at")  # no words left to score
     if not force:
         claimable = claimable.filter(scored_at=None, scoring_error="")
     return now if claimable.update(scoring_started_at=now) == 1 else None
@@ -64,10 +64,12 @@ def release_claim(*, conversation_id, claimed_at):
 
 def _why_not_claimed(conversation_id):
     conversation = Conversation.objects.filter(pk=conversation_id).only(
-        "status", "scored_at", "scoring_error", "scoring_started_at"
+        "status", "scored_at", "scoring_error", "scoring_started_at", "metadata"
     ).first()
     if conversation is None:
         return "missing"
+    if "redacted_at" in conversation.metadata:
+        return "redacted"
     if conversation.is_active:
         return "active"
     if conversation.scored_at:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("conversations/<uuid:pk>/rescore/", analytics_views.rescore, name="conversation-rescore"),
     path("customers/<int:pk>/", communications_views.customer_detail, name="customer"),
     path("customers/<int:pk>/merge/", communications_views.customer_merge, name="customer-merge"),
+    path("customers/<int:pk>/forget/", communications_views.customer_forget, name="customer-forget"),
     path("console/", communications_console.console, name="console"),
     path("console/send/", communications_console.console_send, name="console-send"),
     path("appointments/", scheduling_views.calendar, name="appointments"),

@@ -1,7 +1,9 @@
 """Workflows that write conversations, messages and events, for every channel."""
 
+from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -11,11 +13,14 @@ from communications.models import (
     CommunicationEvent,
     Conversation,
     Customer,
+    EmailDetail,
     Message,
+    OutboundMessage,
+    SmsDetail,
     VoiceCallDetail,
 )
 from communications.phones import normalise_phone
-from communications.signals import conversation_ended
+from communications.signals import conversation_ended, conversations_redacted
 
 
 def find_or_create_customer(*, phone=None, email=None, name=""):
@@ -169,3 +174,121 @@ def revise_message(*, conversation_id, upstream_item_id, content, metadata=None)
         live.publish_revised(message)
         changed += 1
     return changed
+
+
+# --- Privacy: retention and forgetting a customer ----------------------------------------------------
+# Words are erased, the shape stays: messages keep their author, direction, order and times;
+# conversations keep channel, status, times, outcome, score, sentiment and escalation, so the
+# metrics (and DailyMetric rows) do not change. Event data keeps its numbers, booleans and the
+# few keys below that name what happened rather than who; every other text becomes REDACTED.
+REDACTED = "[redacted]"
+_KEPT_TOP_LEVEL = {"name", "channel", "kind", "where", "code", "notice", "call_id", "item_id", "source", "type"}
+_KEPT_NESTED = {"code"}
+
+
+def scrub(value, *, top=True):
+    """`value` (JSON) with every text replaced by REDACTED except numbers, booleans and kept keys.
+
+    Keys stay, so a query like "the tool call's result has an error" still answers the same.
+    """
+    if isinstance(value, dict):
+        kept = _KEPT_TOP_LEVEL if top else _KEPT_NESTED
+        return {key: item if key in kept and isinstance(item, str) else scrub(item, top=False)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, top=False) for item in value]
+    if isinstance(value, str):
+        return REDACTED if value else value
+    return value
+
+
+def _redact_conversations(conversation_ids, *, reason, at):
+    """Erase the words of these conversations (messages, details, events, replies sent); keep their figures."""
+    messages = list(Message.objects.filter(conversation_id__in=conversation_ids).only("id", "metadata"))
+    for message in messages:
+        message.content, message.upstream_item_id = REDACTED, ""
+        message.metadata = {**scrub(message.metadata), "redacted": True}
+    Message.objects.bulk_update(messages, ["content", "upstream_item_id", "metadata"], batch_size=500)
+    SmsDetail.objects.filter(message__conversation_id__in=conversation_ids).update(
+        from_number="", to_number="", media_urls=[], error_message="")
+    EmailDetail.objects.filter(message__conversation_id__in=conversation_ids).update(
+        subject="", from_email="", to=[], cc=[], in_reply_to="", references="", error_message="")
+    OutboundMessage.objects.filter(message__conversation_id__in=conversation_ids).update(
+        to="", subject="", body=REDACTED, headers={}, error_message="", metadata={"redacted": True})
+    VoiceCallDetail.objects.filter(conversation_id__in=conversation_ids).update(recording_url="")
+    events = list(CommunicationEvent.objects.filter(conversation_id__in=conversation_ids).only("id", "data"))
+    for event in events:
+        event.data = scrub(event.data)
+    CommunicationEvent.objects.bulk_update(events, ["data"], batch_size=500)
+    conversations = list(Conversation.objects.filter(pk__in=conversation_ids).only("id", "metadata"))
+    for conversation in conversations:
+        conversation.summary, conversation.scoring_error = "", ""
+        conversation.frustration_indicators, conversation.success_markers = [], []
+        conversation.metadata = {**scrub(conversation.metadata), "redacted_at": at.isoformat(), "redacted_why": reason}
+    Conversation.objects.bulk_update(conversations, ["summary", "scoring_error", "frustration_indicators",
+                                                     "success_markers", "metadata"], batch_size=500)
+    # Apps that keep notes on conversations (analytics: the scorer's answer) erase theirs in this transaction.
+    conversations_redacted.send(sender=Conversation, conversation_ids=list(conversation_ids))
+    return len(conversations)
+
+
+def redact_expired_transcripts(*, now=None, batch_size=None, max_batches=None):
+    """Redact conversations that ended more than TRANSCRIPT_RETENTION_DAYS ago; returns how many.
+
+    0 days keeps everything. Idempotent (a redacted conversation is marked and not taken again)
+    and batched: one transaction per `batch_size` conversations, so a large backlog never holds
+    a long lock, and a crash loses at most one batch of progress.
+    """
+    days = settings.TRANSCRIPT_RETENTION_DAYS
+    if not days:
+        return 0
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    batch_size = batch_size or settings.RETENTION_BATCH_SIZE
+    done = batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            ids = list(
+                Conversation.objects.filter(ended_at__lt=cutoff).exclude(metadata__has_key="redacted_at")
+                .order_by("ended_at").values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            done += _redact_conversations(ids, reason="retention", at=now)
+        batches += 1
+    # Texts and emails Ava sent outside any conversation (confirmations, reminders) age out too.
+    OutboundMessage.objects.filter(created_at__lt=cutoff, message__isnull=True).exclude(body=REDACTED).update(
+        to="", subject="", body=REDACTED, headers={}, error_message="", metadata={"redacted": True})
+    return done
+
+
+@transaction.atomic
+def forget_customer(*, customer):
+    """Erase a customer's personal data for good and keep what the clinic counts.
+
+    Name, phone, email and notes go; so do the words of all their conversations (as retention
+    does), the texts and emails sent to them, and their appointments' notes. The row stays,
+    anonymous, so their appointments keep service, provider and time and the figures keep
+    their conversations. The caller records who asked (communications.audit). Returns the customer.
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    now = timezone.now()
+    conversation_ids = list(customer.conversations.values_list("pk", flat=True))
+    for start in range(0, len(conversation_ids), 500):
+        _redact_conversations(conversation_ids[start:start + 500], reason="forgotten", at=now)
+    customer.outbound_messages.update(to="", subject="", body=REDACTED, headers={}, error_message="",
+                                      metadata={"redacted": True})
+    for relation in Customer._meta.related_objects:
+        # Appointments (scheduling) keep service, provider and time; their free text goes.
+        model = relation.related_model
+        text_fields = [name for name in ("notes", "cancellation_reason") if _has_field(model, name)]
+        if relation.one_to_many and model not in (Conversation, OutboundMessage) and text_fields:
+            model._base_manager.filter(**{relation.field.name: customer}).update(**dict.fromkeys(text_fields, ""))
+    customer.name, customer.phone, customer.email, customer.notes = "", None, None, ""
+    customer.forgotten_at = now
+    customer.save()
+    return customer
+
+
+def _has_field(model, name):
+    return any(field.name == name for field in model._meta.get_fields())

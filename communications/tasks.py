@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from communications.channels import delivery
+from communications.services import redact_expired_transcripts as redact_transcripts
 from communications.threads import close_timed_out_threads as close_threads
 
 log = logging.getLogger(__name__)
@@ -39,3 +40,12 @@ def deliver_outbound(self, outbound_id):
 def close_timed_out_threads():
     """Beat: end SMS and email conversations idle past their thread window, so they are scored."""
     return len(close_threads())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def redact_expired_transcripts():
+    """Beat, nightly: erase the words of conversations past TRANSCRIPT_RETENTION_DAYS, keeping their figures."""
+    count = redact_transcripts()
+    if count:
+        log.info("Retention: redacted %d conversations older than %d days", count, settings.TRANSCRIPT_RETENTION_DAYS)
+    return count
