@@ -387,6 +387,7 @@ AXES_LOCKOUT_CALLABLE = "ava.auth.locked_out"  # a page that says what happened 
 AXES_CLIENT_IP_CALLABLE = "ava.auth.client_address"
 # Content Security Policy (django-csp): only this server's scripts, styles, images, sockets and
 # workers; no inline scripts, no framing. The docs viewers relax it for themselves (ava/urls.py).
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],

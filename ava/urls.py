@@ -36,8 +36,9 @@ urlpatterns = [
     # Swagger UI's start-up script is a file of its own (the split view), so no inline script is needed.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
          name="api-docs"),
-    # Redoc writes its styles into <style> elements as it renders: allowed on this page only.
-    path("api/redoc/", csp_update({"style-src": [UNSAFE_INLINE]})(
+    # Redoc writes its styles into <style> elements and runs its search in a worker made from a blob:
+    # allowed on this page only.
+    path("api/redoc/", csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})(
         SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")), name="api-redoc"),
 ]
 

@@ -213,7 +213,8 @@ def debug(page, expression="c => c"):
 
 
 def wait_until(page, expression, timeout=10.0):
-    page.wait_for_function(f"({expression})(window.__avaCall)", timeout=timeout * 1000)
+    # A function, not an expression: Playwright evals a bare expression in the page, which the CSP refuses.
+    page.wait_for_function(f"() => ({expression})(window.__avaCall)", timeout=timeout * 1000)
 
 
 def quiet_microphone():
