@@ -318,3 +318,20 @@ def test_forgetting_needs_the_box_ticked(owner, jane):
     assert jane.name == "Jane Doe"
     assert "cannot be undone" in owner.get(response["Location"]).content.decode()
     assert not AuditEntry.objects.filter(action="forget").exists()
+
+
+# --- consent: an SMS opt-out survives a merge -------------------------------------------------------------
+
+def test_merging_keeps_an_sms_opt_out_so_the_merged_customer_is_not_texted(staff_client, clinic):
+    from communications.channels import notify
+
+    keep = CustomerFactory(name="Jane Doe", phone=None, email="jane@example.com")
+    duplicate = CustomerFactory(name="", phone=PHONE, email=None)
+    duplicate.opt_out_of_sms()
+    staff_client.post(f"/dashboard/customers/{keep.pk}/merge/", {"duplicate": PHONE})
+    keep.refresh_from_db()
+    assert keep.phone == PHONE and keep.sms_opted_out
+
+    sent = notify(customer=keep, kind="reminder", key="merge-test", sms_body="See you tomorrow",
+                  email_subject="Tomorrow", email_body="See you tomorrow")
+    assert [outbound.channel for outbound in sent] == [Channel.EMAIL]
