@@ -235,6 +235,9 @@ VOICE_TRANSCRIPTION_MODEL = env.get_str("VOICE_TRANSCRIPTION_MODEL", "gpt-4o-min
 VOICE_TURN_DETECTION = env.get_choice("VOICE_TURN_DETECTION", "none", choices=("none", "server_vad", "semantic_vad"))
 # Abuse limits: calls open at once from one address, and the longest call (OpenAI ends a session at 60 min).
 VOICE_MAX_CONCURRENT_CALLS_PER_IP = env.get_int("VOICE_MAX_CONCURRENT_CALLS_PER_IP", 3, minimum=1)
+VOICE_NEW_CALLS_PER_MINUTE_PER_IP = env.get_int("VOICE_NEW_CALLS_PER_MINUTE_PER_IP", 6, minimum=1)
+# A call needs the signed token issued with the call page; an older page fetches a new one.
+VOICE_CALL_TOKEN_MAX_AGE_SECONDS = env.get_int("VOICE_CALL_TOKEN_MAX_AGE_SECONDS", 900, minimum=30)
 VOICE_MAX_CALL_SECONDS = env.get_int("VOICE_MAX_CALL_SECONDS", 1200, minimum=1, maximum=3 * 3600)
 # The call page's smart commit (passed to the page): end of turn this long after the last voiced frame,
 # sooner after a short utterance; speech starts after VOICE_SPEECH_START_MS of voiced frames, and the

@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import websockets
@@ -305,7 +307,8 @@ def server_env(upstream_port, db_path):
     env.update(
         DJANGO_SETTINGS_MODULE="ava.settings", OPENAI_API_KEY="bench-key",
         OPENAI_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1", DATABASE_URL=f"sqlite:///{db_path}",
-        REDIS_URL="", VOICE_MAX_CONCURRENT_CALLS_PER_IP="100000", VOICE_MAX_FRAME_BYTES="65536",
+        REDIS_URL="", VOICE_MAX_CONCURRENT_CALLS_PER_IP="100000", VOICE_NEW_CALLS_PER_MINUTE_PER_IP="100000",
+        VOICE_MAX_FRAME_BYTES="65536",
         ANALYTICS_SCORING_MAX_RETRIES="0", LOG_LEVEL="WARNING", VOICE_OUTBOUND_BUFFER_MS="60000",
     )
     return env
@@ -331,6 +334,10 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
     if os.environ.get("BENCH_SERVER_COMMAND") and server != "floor":  # e.g. a profiling wrapper
         args = os.environ["BENCH_SERVER_COMMAND"].format(port=server_port).split()
     server_process = start_process(args, env=env, port=server_port)
+    if server != "floor":
+        # Every caller carries the signed call token a call page would (one address: loopback).
+        with urllib.request.urlopen(f"http://127.0.0.1:{server_port}/call/token/", timeout=10) as response:
+            path += "?token=" + urllib.parse.quote(json.loads(response.read())["token"])
     try:
         await warm_up(f"ws://127.0.0.1:{server_port}{path.format(n=999999)}")
         await asyncio.sleep(0.5)

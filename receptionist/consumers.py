@@ -2,12 +2,14 @@
 
 import json
 import logging
+from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from receptionist.bridge import VoiceBridge
-from receptionist.limits import give_back_call_slot, take_call_slot
+from receptionist.call_tokens import call_token_is_valid
+from receptionist.limits import allow_new_call, give_back_call_slot, take_call_slot
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +36,18 @@ class VoiceConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         ip = (self.scope.get("client") or ("unknown", 0))[0]
+        token = (parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+        if not call_token_is_valid(token, ip=ip):
+            await self.refuse(code="page_expired", close_code=4403,
+                              message="This call page has expired. Please reload it to call again.")
+            return
+        if not await allow_new_call(ip):
+            await self.refuse(code="too_many_calls", close_code=4429,
+                              message="Too many new calls from your address. Please wait a minute and call again.")
+            return
         if not await take_call_slot(ip):
-            await self.send_json_message({"type": "error", "code": "too_many_calls",
-                                          "message": "Too many calls from your address at once. Please hang up "
-                                                     "another call first."})
-            await self.send_json_message({"type": "call.ended", "reason": "too_many_calls", "message": "", "say": ""})
-            await self.close(code=4429)
+            await self.refuse(code="too_many_calls", close_code=4429,
+                              message="Too many calls from your address at once. Please hang up another call first.")
             return
         self.slot_ip = ip
         headers = dict(self.scope.get("headers") or [])
@@ -66,6 +74,12 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             if self.slot_ip is not None:
                 await give_back_call_slot(self.slot_ip)
                 self.slot_ip = None
+
+    async def refuse(self, *, code, message, close_code):
+        """Tell the page why, in the protocol's words, and close before any call exists."""
+        await self.send_json_message({"type": "error", "code": code, "message": message})
+        await self.send_json_message({"type": "call.ended", "reason": code, "message": message, "say": ""})
+        await self.close(code=close_code)
 
     async def send_json_message(self, message):
         await self.send(text_data=json.dumps(message))

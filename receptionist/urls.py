@@ -8,4 +8,5 @@ app_name = "call"
 
 urlpatterns = [
     path("", views.call_page, name="page"),
+    path("token/", views.call_token, name="token"),
 ]

@@ -144,8 +144,10 @@ async def open_call():
 
     async def connect(*, ip="10.0.0.1", session_id="test-call-0001", start=True):
         from ava.asgi import application
+        from receptionist.call_tokens import issue_call_token
 
-        communicator = WebsocketCommunicator(application, f"/ws/voice/{session_id}",
+        token = issue_call_token(ip=ip)  # as the call page would carry it
+        communicator = WebsocketCommunicator(application, f"/ws/voice/{session_id}?token={token}",
                                              headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
                                                       (b"user-agent", b"pytest")])
         communicator.scope["client"] = (ip, 50000)

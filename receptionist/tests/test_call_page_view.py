@@ -53,8 +53,8 @@ def test_it_passes_the_vad_thresholds_from_the_settings(client, settings):
     settings.VOICE_VAD_ECHO_MARGIN_DB = 12
     html = client.get("/call/").content.decode()
     config = json.loads(re.search(r'<script id="call-config" type="application/json">(.*?)</script>', html).group(1))
-    assert config == {"ws_path": "/ws/voice/",
-                      "thresholds": {"min_level_dbfs": -52.5, "snr_db": 8, "echo_margin_db": 12}}
+    assert config["ws_path"] == "/ws/voice/"
+    assert config["thresholds"] == {"min_level_dbfs": -52.5, "snr_db": 8, "echo_margin_db": 12}
 
 
 def test_it_refuses_a_post(client):

@@ -194,7 +194,11 @@ async def test_one_address_may_hold_only_so_many_calls_at_once(spa, fake_realtim
     from ava.asgi import application
     from channels.testing import WebsocketCommunicator
 
-    refused = WebsocketCommunicator(application, "/ws/voice/second-call-01", headers=[(b"origin", b"http://127.0.0.1")])
+    from receptionist.call_tokens import issue_call_token
+
+    token = issue_call_token(ip="203.0.113.7")
+    refused = WebsocketCommunicator(application, f"/ws/voice/second-call-01?token={token}",
+                                    headers=[(b"origin", b"http://127.0.0.1")])
     refused.scope["client"] = ("203.0.113.7", 50001)
     assert (await refused.connect())[0]
     assert json.loads((await refused.receive_output())["text"])["code"] == "too_many_calls"

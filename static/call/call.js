@@ -40,6 +40,7 @@ const ENDINGS = {
   time_limit: "The call reached its time limit and has ended. You are welcome to call again.",
   consent_declined: "The call ended because recording was not accepted.",
   too_many_calls: MESSAGES.too_many_calls,
+  page_expired: "This call page has expired. Please reload it to call again.",
   upstream_unavailable: "Our assistant is not available right now. Please try again later.",
   upstream_lost: "The call was cut off: we lost the connection to our assistant.",
   error: "Something went wrong on our side, and the call has ended. We're sorry.",
@@ -57,6 +58,17 @@ function newSessionId() {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes); // randomUUID needs a secure context; this does not
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// The server only takes calls that carry the signed token issued with this page. A page
+// left open for most of the token's life asks for a fresh one first.
+const pageLoadedAt = Date.now();
+
+async function callToken() {
+  if (Date.now() - pageLoadedAt < config.token_max_age_ms * 0.8) return config.token;
+  const response = await fetch(config.token_url, {cache: "no-store", credentials: "same-origin"});
+  if (!response.ok) throw new Error(`call token: HTTP ${response.status}`);
+  return (await response.json()).token;
 }
 
 class Call {
@@ -81,11 +93,15 @@ class Call {
       this.audio = null; // no Web Audio at all: the call still works by typing
     }
     this.render("connecting");
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    this.socket = new WebSocket(`${scheme}//${location.host}${config.ws_path}${newSessionId()}`);
-    this.socket.binaryType = "arraybuffer";
-    this.socket.addEventListener("message", (event) => this.onMessage(event.data));
-    this.socket.addEventListener("close", (event) => this.onClose(event));
+    callToken().then((token) => {
+      if (this.ended) return;
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      const query = `?token=${encodeURIComponent(token)}`;
+      this.socket = new WebSocket(`${scheme}//${location.host}${config.ws_path}${newSessionId()}${query}`);
+      this.socket.binaryType = "arraybuffer";
+      this.socket.addEventListener("message", (event) => this.onMessage(event.data));
+      this.socket.addEventListener("close", (event) => this.onClose(event));
+    }, () => this.end("unreachable", {message: MESSAGES.unreachable}));
   }
 
   send(message) {

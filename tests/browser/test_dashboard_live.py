@@ -27,8 +27,9 @@ def _no_cached_figures():
 
 # The call page's side of a call, in the browser: open the socket, consent, then say things by typing.
 CALL_JS = """
-(path) => new Promise((resolve, reject) => {
-  const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+(path) => fetch("/call/token/").then((response) => response.json()).then(({token}) => new Promise((resolve, reject) => {
+  // A caller's page carries a call token; this test's tab asks for one as an old call page would.
+  const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path + "?token=" + encodeURIComponent(token));
   window.callSocket = socket;
   window.callSaid = [];
   socket.addEventListener("message", (event) => {
@@ -38,7 +39,7 @@ CALL_JS = """
     if (message.type === "transcript" && message.final) window.callSaid.push(message.text);
   });
   socket.addEventListener("error", () => reject(new Error("the call socket failed")));
-})
+}))
 """
 
 
