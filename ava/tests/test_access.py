@@ -21,6 +21,7 @@ from ava.routing import websocket_urlpatterns
 PUBLIC = {
     "health": "load balancers ask it",
     "call:page": "callers use it without an account",
+    "call:token": "the call page renews its signed call token (bound to the caller's address, no data)",
     "login": "signing in",
     "logout": "signing out",
     "admin:login": "signing in to admin",
