@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path
+from django.templatetags.static import static
 from django.views.defaults import page_not_found
+from django.views.generic import RedirectView
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -18,6 +20,8 @@ admin.site.has_permission = owner_admin_permission
 
 urlpatterns = [
     path("health", health.health, name="health"),
+    # Admin and the API docs have no icon link, so browsers ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("admin/", admin.site.urls),
     # Signing in and out, and changing one's own password; no public password reset (owners reset in admin).
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

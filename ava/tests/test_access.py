@@ -20,6 +20,7 @@ from ava.routing import websocket_urlpatterns
 # Public on purpose. Each is (URL name, why).
 PUBLIC = {
     "health": "load balancers ask it",
+    "favicon": "browsers ask for the icon (a redirect to the static file)",
     "call:page": "callers use it without an account",
     "call:token": "the call page renews its signed call token (bound to the caller's address, no data)",
     "login": "signing in",

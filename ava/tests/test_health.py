@@ -92,3 +92,11 @@ def test_it_reports_a_broker_that_cannot_be_reached(client, settings):
     body = response.json()
     assert body["status"] == "degraded"
     assert body["broker"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_browsers_asking_for_favicon_ico_get_the_app_s_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.svg"
+    assert client.get(response["Location"]).status_code == 200
