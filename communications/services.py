@@ -20,7 +20,7 @@ from communications.models import (
     VoiceCallDetail,
 )
 from communications.phones import normalise_phone
-from communications.signals import conversation_ended, conversations_redacted
+from communications.signals import conversation_ended, conversations_redacted, customer_forgotten
 
 
 def find_or_create_customer(*, phone=None, email=None, name=""):
@@ -287,6 +287,8 @@ def forget_customer(*, customer):
     customer.name, customer.phone, customer.email, customer.notes = "", None, None, ""
     customer.forgotten_at = now
     customer.save()
+    # Copies outside our database (calendar events) are rewritten by their owners after the commit.
+    transaction.on_commit(partial(customer_forgotten.send, sender=Customer, customer_id=customer.pk))
     return customer
 
 

@@ -248,3 +248,21 @@ def test_moving_to_a_provider_on_another_calendar_moves_the_event_there(google_b
     [event] = google_backend.events_in(CLINIC_CALENDAR)
     moved.refresh_from_db()
     assert moved.provider == alex and moved.calendar_event_id == event["id"]
+
+
+def test_forgetting_a_customer_takes_their_name_and_phone_out_of_the_calendar(
+        google_backend, botox, dana, maya, django_capture_on_commit_callbacks):
+    from communications.services import forget_customer
+
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(botox, MONDAY_10, customer=maya)
+    [event] = google_backend.events_in(CLINIC_CALENDAR)
+    assert "Maya Patel" in event["summary"] and "+12125550100" in event["description"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        forget_customer(customer=maya)
+
+    [event] = google_backend.events_in(CLINIC_CALENDAR)
+    assert "Maya" not in event["summary"] + event["description"]
+    assert "5550100" not in event["description"]
+    assert event["extendedProperties"]["private"]["ava_appointment_id"] == str(appointment.pk)
