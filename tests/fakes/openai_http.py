@@ -20,7 +20,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes.http import LocalHTTPFake
 
 CHAT_PATH = "/v1/chat/completions"
 RESPONSES_PATH = "/v1/responses"
@@ -55,62 +56,28 @@ class Reply:
         return json.dumps(body).encode()
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalHTTPFake):
+    name = "fake-openai"
+    methods = ("POST", "GET")
+
     def __init__(self, *, model="gpt-fake"):
+        super().__init__()
         self.model = model
         self.requests: list[RecordedRequest] = []
         self.default: Reply | None = None
         self._script: list[Reply] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = None
-        self._thread = None
         self._counter = 0
 
     # --- lifecycle -------------------------------------------------------------------------
-    def start(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's client expects
-
-            def do_POST(self):  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                fake._handle(self, "POST", body)
-
-            def do_GET(self):  # noqa: N802
-                fake._handle(self, "GET", b"")
-
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        return self
-
     def stop(self):
         self._stopping.set()  # releases any hanging reply
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().stop()
 
     @property
     def base_url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"{self.address}/v1"
 
     # --- scripting -------------------------------------------------------------------------
     def then(self, reply: Reply):

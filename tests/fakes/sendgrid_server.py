@@ -13,63 +13,31 @@ X-Message-Id header) when the Bearer key matches. Point ANYMAIL["SENDGRID_API_UR
 import json
 import secrets
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes.http import LocalHTTPFake
 
 
-class FakeSendGrid:
+class FakeSendGrid(LocalHTTPFake):
+    name = "fake-sendgrid"
+
     def __init__(self, *, api_key="SG.test-key"):
+        super().__init__()
         self.api_key = api_key
         self.sent = []
         self.requests = []
         self._script = []
         self._lock = threading.Lock()
-        self._server = None
-        self._thread = None
-
-    def start(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                fake._handle(self, self.rfile.read(length) if length else b"")
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-sendgrid", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def api_url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v3/"
+        return f"{self.address}/v3/"
 
     def fail(self, status, message="The server had an error."):
         with self._lock:
             self._script.append((status, message))
         return self
 
-    def _handle(self, handler, body):
+    def _handle(self, handler, method, body):
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests.append(("POST", path, body))

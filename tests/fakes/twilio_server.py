@@ -18,8 +18,9 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.fakes.http import LocalHTTPFake
 
 
 @dataclass
@@ -30,55 +31,21 @@ class Failure:
     headers: dict = field(default_factory=dict)
 
 
-class FakeTwilio:
+class FakeTwilio(LocalHTTPFake):
+    name = "fake-twilio"
+
     def __init__(self, *, account_sid="AC" + "0" * 32, auth_token="test-auth-token"):
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.sent = []  # accepted messages, in order
         self.requests = []  # every request: (method, path, form)
         self._script = []
         self._lock = threading.Lock()
-        self._server = None
-        self._thread = None
-
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                fake._handle(self, self.rfile.read(length) if length else b"")
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-twilio", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     @property
     def base_url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.address
 
     # --- scripting -------------------------------------------------------------------------
     def fail(self, status, *, code=None, message="", headers=None):
@@ -88,7 +55,7 @@ class FakeTwilio:
         return self
 
     # --- serving ---------------------------------------------------------------------------
-    def _handle(self, handler, body):
+    def _handle(self, handler, method, body):
         form = {key: values[-1] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
         path = handler.path.split("?", 1)[0]
         with self._lock:
