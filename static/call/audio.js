@@ -65,6 +65,9 @@ export class CallAudio {
   // when the microphone cannot be used; playback works either way.
   async open({microphone}) {
     const loaded = this.context.audioWorklet.addModule(WORKLET_URL);
+    // Awaited below; if the call ends (and the context closes) while the microphone is being
+    // opened, the load fails first, and an unawaited rejection must not reach the console.
+    loaded.catch(() => {});
     let micError = null;
     if (microphone) {
       try {

@@ -293,8 +293,10 @@ def test_a_call_greets_hears_the_caller_commits_each_turn_on_time_and_answers(
     reply = page.locator("#call-transcript li.assistant").nth(1).get_attribute("data-item-id")
     assert debug(page, f"c => c.played['{reply}']") >= 1480
     assert debug(page, "c => c.interrupts.length") == 0
-    assert debug(page, "c => c.states")[:3] == ["connecting", "speaking", "listening"]
-    assert "thinking" in debug(page, "c => c.states")
+    # The greeting is spoken, then Ava listens (the microphone may open before or while she speaks).
+    states = debug(page, "c => c.states")
+    assert states[0] == "connecting" and "speaking" in states and states[-1] == "listening", states
+    assert "thinking" in states
     shoot(page, f"call-page-desktop-{commit_ms}")
 
 
