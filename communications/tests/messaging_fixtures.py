@@ -3,37 +3,22 @@
 Import the fixtures a test module uses (`from communications.tests.messaging_fixtures import spa, twilio`).
 """
 
-from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from scheduling.models import FAQ, Service
-from scheduling.tests.factories import ProviderFactory, ServiceFactory, open_clinic
+from scheduling.tests.factories import glow_med_spa
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
 
 PUBLIC_URL = "https://ava.example.com"
 CLINIC_NUMBER = "+12125550100"
 WEBHOOK_SECRET = "sendgrid:inbound-secret"
-EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
 
 
 @pytest.fixture
 def spa(db):
-    clinic = open_clinic(name="Glow Med Spa", phone="+1 212 555 0100", assistant_name="Ava",
-                         address="12 Spring St, New York", min_booking_notice_minutes=120, booking_horizon_days=90,
-                         cancellation_notice_hours=24, cancellation_policy="Please give 24 hours' notice.")
-    botox = ServiceFactory(name="Botox", slug="botox", category=Service.Category.INJECTABLES, duration_minutes=30,
-                           price_min=None, price_max=None, price_text="$12 a unit")
-    hydrafacial = ServiceFactory(name="HydraFacial", slug="hydrafacial", duration_minutes=60, price_min=199,
-                                 price_max=199)
-    dana = ProviderFactory(name="Dana Reyes", services=[botox, hydrafacial], weekly_hours=EVERY_DAY)
-    FAQ.objects.create(question="Where do I park?", answer="Free parking is behind the building on Mercer Street.",
-                       category=FAQ.Category.PARKING)
-    tomorrow = (clinic.local_now() + timedelta(days=1)).date()
-    return SimpleNamespace(clinic=clinic, botox=botox, hydrafacial=hydrafacial, dana=dana, tomorrow=tomorrow)
+    return glow_med_spa()
 
 
 @pytest.fixture

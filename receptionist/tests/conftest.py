@@ -3,8 +3,6 @@
 import asyncio
 import json
 import socket
-from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -14,11 +12,8 @@ from django.core.cache import cache
 from django.db import connections
 
 from receptionist.engines.simulated import BYTES_PER_MS, tone
-from scheduling.models import FAQ, Service
-from scheduling.tests.factories import ProviderFactory, ServiceFactory, open_clinic
+from scheduling.tests.factories import glow_med_spa
 from tests.fakes.realtime_server import FakeRealtimeServer
-
-EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
 
 
 def db(function, *args, **kwargs):
@@ -35,18 +30,7 @@ def _no_calls_left_open():
 
 @pytest.fixture
 def spa(transactional_db):
-    clinic = open_clinic(name="Glow Med Spa", phone="+1 212 555 0100", assistant_name="Ava",
-                         address="12 Spring St, New York", min_booking_notice_minutes=120, booking_horizon_days=90,
-                         cancellation_notice_hours=24, cancellation_policy="Please give 24 hours' notice.")
-    botox = ServiceFactory(name="Botox", slug="botox", category=Service.Category.INJECTABLES, duration_minutes=30,
-                           price_min=None, price_max=None, price_text="$12 a unit")
-    hydrafacial = ServiceFactory(name="HydraFacial", slug="hydrafacial", duration_minutes=60, price_min=199,
-                                 price_max=199)
-    dana = ProviderFactory(name="Dana Reyes", services=[botox, hydrafacial], weekly_hours=EVERY_DAY)
-    FAQ.objects.create(question="Where do I park?", answer="Free parking is behind the building on Mercer Street.",
-                       category=FAQ.Category.PARKING)
-    tomorrow = (clinic.local_now() + timedelta(days=1)).date()
-    return SimpleNamespace(clinic=clinic, botox=botox, hydrafacial=hydrafacial, dana=dana, tomorrow=tomorrow)
+    return glow_med_spa()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from scheduling.tests.factories import open_clinic
 from scheduling.tests.fake_google import TOKEN, FakeGoogleCalendar
 
 NY = ZoneInfo("America/New_York")
-EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
 
 
 def at(year, month, day, hour=0, minute=0, tz=NY):

@@ -5,12 +5,14 @@ default; pass `weekly_hours=[(weekday, "09:00", "13:00"), ...]` or `weekly_hours
 the services they perform (`services=[botox]`). `open_clinic()` sets business hours.
 """
 
-from datetime import time, timezone
+from datetime import time, timedelta, timezone
+from types import SimpleNamespace
 
 import factory
 
 from communications.tests.factories import CustomerFactory
 from scheduling.models import (
+    FAQ,
     Appointment,
     BusinessHours,
     ClinicSettings,
@@ -86,6 +88,9 @@ class BusinessHoursFactory(factory.django.DjangoModelFactory):
     closes_at = time(17)
 
 
+EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
+
+
 def open_clinic(*, hours=None, time_zone="America/New_York", **clinic_fields):
     """Set the clinic's zone and rules, and its business hours (default: every day 9:00-17:00)."""
     clinic = ClinicSettings.load()
@@ -94,7 +99,7 @@ def open_clinic(*, hours=None, time_zone="America/New_York", **clinic_fields):
         setattr(clinic, name, value)
     clinic.save()
     BusinessHours.objects.all().delete()
-    rows = hours if hours is not None else [(day, "09:00", "17:00") for day in range(7)]
+    rows = hours if hours is not None else EVERY_DAY
     BusinessHours.objects.bulk_create(
         BusinessHours(clinic=clinic, weekday=day, opens_at=_time(start), closes_at=_time(end)) for day, start, end in rows
     )
@@ -130,3 +135,19 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     end = factory.LazyAttribute(lambda a: Appointment.end_for(a.service, a.start))
     status = Appointment.Status.SCHEDULED
     booked_by = Appointment.BookedBy.STAFF
+
+
+def glow_med_spa():
+    """The small clinic the assistant's tests talk to: Botox and a HydraFacial with Dana, every day 9-17, one FAQ."""
+    clinic = open_clinic(name="Glow Med Spa", phone="+1 212 555 0100", assistant_name="Ava",
+                         address="12 Spring St, New York", min_booking_notice_minutes=120, booking_horizon_days=90,
+                         cancellation_notice_hours=24, cancellation_policy="Please give 24 hours' notice.")
+    botox = ServiceFactory(name="Botox", slug="botox", category=Service.Category.INJECTABLES, duration_minutes=30,
+                           price_min=None, price_max=None, price_text="$12 a unit")
+    hydrafacial = ServiceFactory(name="HydraFacial", slug="hydrafacial", duration_minutes=60, price_min=199,
+                                 price_max=199)
+    dana = ProviderFactory(name="Dana Reyes", services=[botox, hydrafacial], weekly_hours=EVERY_DAY)
+    FAQ.objects.create(question="Where do I park?", answer="Free parking is behind the building on Mercer Street.",
+                       category=FAQ.Category.PARKING)
+    tomorrow = (clinic.local_now() + timedelta(days=1)).date()
+    return SimpleNamespace(clinic=clinic, botox=botox, hydrafacial=hydrafacial, dana=dana, tomorrow=tomorrow)

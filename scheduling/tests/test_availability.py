@@ -7,8 +7,9 @@ import pytest
 from scheduling.availability import check_slot, find_availability, nearest_openings
 from scheduling.exceptions import BookingRefused
 from scheduling.models import Appointment
-from scheduling.tests.conftest import EVERY_DAY, NY, at
+from scheduling.tests.conftest import NY, at
 from scheduling.tests.factories import (
+    EVERY_DAY,
     AppointmentFactory,
     ClosureFactory,
     ProviderFactory,

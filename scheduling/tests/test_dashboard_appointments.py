@@ -9,10 +9,15 @@ import pytest
 from communications.models import Customer
 from communications.tests.factories import CustomerFactory
 from scheduling.models import Appointment, ClinicSettings
-from scheduling.tests.factories import AppointmentFactory, ConsultationFactory, ProviderFactory, ServiceFactory
+from scheduling.tests.factories import (
+    EVERY_DAY,
+    AppointmentFactory,
+    ConsultationFactory,
+    ProviderFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
-EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
 
 
 @pytest.fixture

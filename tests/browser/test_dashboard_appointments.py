@@ -7,11 +7,10 @@ import pytest
 
 from communications.tests.factories import CustomerFactory
 from scheduling.models import Appointment, ClinicSettings
-from scheduling.tests.factories import AppointmentFactory, ProviderFactory, ServiceFactory, open_clinic
+from scheduling.tests.factories import EVERY_DAY, AppointmentFactory, ProviderFactory, ServiceFactory, open_clinic
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-EVERY_DAY = [(day, "09:00", "17:00") for day in range(7)]
 
 
 def test_staff_book_an_appointment_and_see_it_on_the_day(page, live_asgi, staff_login):
