@@ -15,7 +15,13 @@ from communications.phones import normalise_phone
 class Channel(models.TextChoices):
     VOICE = "voice", "Voice call"
     SMS = "sms", "SMS"
+    # Twilio delivers WhatsApp to the same webhook as SMS, with "whatsapp:+E164" addresses.
+    WHATSAPP = "whatsapp", "WhatsApp"
     EMAIL = "email", "Email"
+
+
+# The channels whose messages Twilio carries (threaded the same way, answered by the same sender).
+TWILIO_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
 
 class Outcome(models.TextChoices):
@@ -46,6 +52,10 @@ class Customer(models.Model):
     notes = models.TextField(blank=True)
     sms_opted_out = models.BooleanField("SMS opt-out", default=False, help_text="Replied STOP; never text them.")
     sms_opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Consent is per channel, as STOP is: a STOP on WhatsApp stops WhatsApp, one by SMS stops SMS.
+    whatsapp_opted_out = models.BooleanField("WhatsApp opt-out", default=False,
+                                             help_text="Replied STOP on WhatsApp; never message them there.")
+    whatsapp_opted_out_at = models.DateTimeField(null=True, blank=True)
     # Set by communications.services.forget_customer: the row stays (appointments and metrics count it), nothing personal does.
     forgotten_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -75,6 +85,19 @@ class Customer(models.Model):
         self.sms_opted_out = True
         self.sms_opted_out_at = at or timezone.now()
         self.save(update_fields=["sms_opted_out", "sms_opted_out_at", "updated_at"])
+
+    def opted_out_of(self, channel):
+        """True when the customer replied STOP on this channel (SMS or WhatsApp)."""
+        if channel == Channel.WHATSAPP:
+            return self.whatsapp_opted_out
+        return channel == Channel.SMS and self.sms_opted_out
+
+    def set_opt_out(self, channel, opted_out, *, at=None):
+        """Record STOP (True) or START (False) on SMS or WhatsApp."""
+        prefix = "whatsapp" if channel == Channel.WHATSAPP else "sms"
+        setattr(self, f"{prefix}_opted_out", opted_out)
+        setattr(self, f"{prefix}_opted_out_at", (at or timezone.now()) if opted_out else None)
+        self.save(update_fields=[f"{prefix}_opted_out", f"{prefix}_opted_out_at", "updated_at"])
 
 
 class Conversation(models.Model):
@@ -214,6 +237,11 @@ class VoiceCallDetail(models.Model):
 
 
 class SmsDetail(models.Model):
+    """A message Twilio carried: an SMS, or a WhatsApp message (its conversation's channel says which).
+
+    Numbers are stored in E.164 either way; the "whatsapp:" prefix is Twilio's addressing, added on send.
+    """
+
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="sms")
     provider_message_id = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="Twilio MessageSid.")
     from_number = models.CharField(max_length=20, blank=True)
