@@ -51,6 +51,7 @@ class Availability:
     openings: list
     summary: str
     nearest_days: list = field(default_factory=list)
+    nearest_openings: list = field(default_factory=list)  # one per nearest day, when the asked days have none
     start_date: date_type | None = None
     end_date: date_type | None = None
     part_of_day: str | None = None
@@ -76,18 +77,21 @@ class Availability:
             "openings_total": len(self.openings),
             "summary": self.summary,
             "nearest_days": [day.isoformat() for day in self.nearest_days],
+            "nearest_openings": [opening.to_dict() for opening in self.nearest_openings],
         }
 
 
 # --- public reads -----------------------------------------------------------------------------
 
 def find_availability(*, service, date=None, start_date=None, end_date=None, provider=None, part_of_day=None,
-                      now=None, calendar=None):
+                      time_of_day=None, now=None, calendar=None):
     """Open start times for `service` on `date`, or from `start_date` to `end_date` (clinic dates).
 
     With no dates: the next seven days from today. With only `start_date`: seven days from it.
     `provider` narrows to one provider; `part_of_day` to "morning", "afternoon" or "evening".
-    When the asked days have nothing, `nearest_days` lists the closest days that do.
+    When the asked days have nothing, `nearest_days` lists the closest days that do, and
+    `nearest_openings` one opening on each: the one nearest `time_of_day` (a `time` the caller
+    asked for), else the first of the part of the day.
     """
     clinic = ClinicSettings.load()
     tz = clinic.tz
@@ -125,9 +129,9 @@ def find_availability(*, service, date=None, start_date=None, end_date=None, pro
         start_date, end_date, part_of_day=part_of_day
     )
     if not result.openings:
-        result.nearest_days = _nearest_days(
+        result.nearest_days, result.nearest_openings = _nearest(
             clinic=clinic, service=service, providers=providers, now=now, calendar=calendar,
-            start_date=start_date, end_date=end_date, part_of_day=part_of_day,
+            start_date=start_date, end_date=end_date, part_of_day=part_of_day, time_of_day=time_of_day,
         )
     result.summary = _summary(result, today=today, tz=tz, clinic=clinic, now=now)
     return result
@@ -337,30 +341,40 @@ def _starts(window_start, window_end, busy, first, latest, blocked, step):
 
 # --- nearest days and the spoken summary ---------------------------------------------------------
 
-def _nearest_days(*, clinic, service, providers, now, calendar, start_date, end_date, part_of_day):
-    """Up to three days closest to the asked range that have openings (before it from today, after it to the horizon)."""
+def _nearest(*, clinic, service, providers, now, calendar, start_date, end_date, part_of_day, time_of_day):
+    """Up to three days closest to the asked range that have openings (before it from today, after it to the
+    horizon), and on each the opening nearest the time asked for (else the day's first in the part asked for)."""
     if not providers:
-        return []
+        return [], []
     engine = _Engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar)
     local_now = now.astimezone(clinic.tz)
     today, horizon_day = local_now.date(), (local_now + timedelta(days=clinic.booking_horizon_days)).date()
     # Search around the asked days, moved inside [today, horizon] (asking for last year searches from today).
     anchor_start = min(max(start_date, today), horizon_day)
     anchor_end = min(max(end_date, today), horizon_day)
-    days = set()
+    by_day = defaultdict(list)
     before_from = anchor_start - timedelta(days=7)
     after_to = anchor_end + timedelta(days=14)
     while True:
-        days |= {opening.start.date() for opening in engine.openings(before_from, after_to, part_of_day=part_of_day)}
-        days = {day for day in days if not start_date <= day <= end_date}
-        if len(days) >= NEAREST_DAYS or after_to >= horizon_day:
+        for opening in engine.openings(before_from, after_to, part_of_day=part_of_day):
+            if not start_date <= opening.start.date() <= end_date:
+                by_day[opening.start.date()].append(opening)
+        if len(by_day) >= NEAREST_DAYS or after_to >= horizon_day:
             break
         before_from, after_to = after_to + timedelta(days=1), after_to + timedelta(days=28)
 
     def distance(day):
         return ((start_date - day).days if day < start_date else (day - end_date).days, day)
 
-    return sorted(sorted(days, key=distance)[:NEAREST_DAYS])
+    days = sorted(sorted(by_day, key=distance)[:NEAREST_DAYS])
+    wanted = time_of_day
+    if wanted is None and part_of_day:
+        wanted = time(PARTS_OF_DAY[part_of_day][0] // 60)
+    if wanted is None:
+        return days, [by_day[day][0] for day in days]
+    target = wanted.hour * 60 + wanted.minute
+    # The earlier of two equally near openings (openings are sorted by start, and min keeps the first).
+    return days, [min(by_day[day], key=lambda o: abs(o.start.hour * 60 + o.start.minute - target)) for day in days]
 
 
 def _summary(result, *, today, tz, clinic, now):
@@ -369,11 +383,8 @@ def _summary(result, *, today, tz, clinic, now):
     part = f" in the {result.part_of_day}" if result.part_of_day else ""
     if not result.openings:
         text = f"There are no openings for {service.name} {asked}{part}."
-        if result.nearest_days:
-            days = _join([_spoken_day(day, today) for day in result.nearest_days])
-            text += f" The nearest days with openings are {days}." if len(result.nearest_days) > 1 else (
-                f" The nearest day with openings is {days}."
-            )
+        if result.nearest_openings:
+            text += f" The nearest: {_spoken_openings(result.nearest_openings, today)}."
         else:
             text += f" Nothing is open{part} in the next {clinic.booking_horizon_days} days."
         return text
@@ -408,6 +419,14 @@ def _summary(result, *, today, tz, clinic, now):
     ]
     text += " The first: " + "; ".join(firsts) + "."
     return text
+
+
+def _spoken_openings(openings, today):
+    """'Monday, March 2 at 12 PM and Wednesday, March 4 at 1 PM with Hannah Cole' (one provider named once)."""
+    names = {opening.provider.name for opening in openings}
+    items = [f"{_spoken_day(o.start.date(), today)} at {_spoken_time(o.start)}"
+             + ("" if len(names) == 1 else f" with {o.provider.name}") for o in openings]
+    return _join(items) + (f" with {names.pop()}" if len(names) == 1 else "")
 
 
 def _runs(starts, step):

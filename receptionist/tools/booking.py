@@ -1,6 +1,5 @@
 """Tools that read the calendar and book, move and cancel appointments (through scheduling's services)."""
 
-from datetime import date as date_type
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -8,6 +7,7 @@ from django.core.exceptions import ValidationError
 from communications import services as communications
 from communications.models import Conversation
 from communications.phones import normalise_phone
+from receptionist.tools.datetimes import date_in, read_date, read_start, read_time
 from receptionist.tools.info import find_provider, find_service, spoken_datetime
 from receptionist.tools.registry import ToolRefusal, tool
 from scheduling import services as scheduling
@@ -18,23 +18,17 @@ MAX_RANGE_DAYS = 14
 OPENINGS_SHOWN = 12
 PHONE = {"type": "string", "description": "The caller's phone number, as they said it."}
 START = {"type": "string",
-         "description": "The start in the clinic's local time, YYYY-MM-DDTHH:MM (as given by check_availability)."}
+         "description": "The start exactly as check_availability lists it (2026-12-01T09:00-05:00), or "
+                        "YYYY-MM-DDTHH:MM in the clinic's local time."}
+DAY_FORMS = "YYYY-MM-DD, or an opening's start from check_availability"
 
 
-def _date(value, name):
-    try:
-        return date_type.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ToolRefusal(f"“{value}” is not a date; use YYYY-MM-DD.", code="invalid_date", field=name) from None
+def _date(value, name, clinic):
+    return read_date(value, field=name, tz=clinic.tz)
 
 
 def _start(value, clinic):
-    try:
-        start = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ToolRefusal(f"“{value}” is not a date and time; use YYYY-MM-DDTHH:MM.", code="invalid_start") from None
-    # The model speaks in the clinic's wall-clock time; an offset it adds is honoured.
-    return start.replace(tzinfo=clinic.tz) if start.tzinfo is None else start
+    return read_start(value, field="start", tz=clinic.tz)
 
 
 def _customer(context, *, phone, name=""):
@@ -77,11 +71,7 @@ def _openings_to_show(openings, wanted_time, tz):
     if len(openings) <= OPENINGS_SHOWN:
         return openings
     if wanted_time:
-        try:
-            hour, minute = (int(part) for part in wanted_time.split(":")[:2])
-        except ValueError:
-            raise ToolRefusal(f"“{wanted_time}” is not a time; use HH:MM.", code="invalid_time") from None
-        target = hour * 60 + minute
+        target = wanted_time.hour * 60 + wanted_time.minute
 
         def distance(opening):
             local = opening.start.astimezone(tz)
@@ -97,37 +87,42 @@ def _openings_to_show(openings, wanted_time, tz):
     "Open start times for a service: on one date, or over a range of up to 14 days, optionally with one provider "
     "or in one part of the day. Returns a short spoken summary and the openings.",
     {"service": {"type": "string", "description": "The service, by name."},
-     "date": {"type": "string", "description": "One day, YYYY-MM-DD."},
-     "start_date": {"type": "string", "description": "First day of a range, YYYY-MM-DD."},
-     "end_date": {"type": "string", "description": "Last day of a range, YYYY-MM-DD."},
+     "date": {"type": "string", "description": f"One day: {DAY_FORMS}."},
+     "start_date": {"type": "string", "description": f"First day of a range: {DAY_FORMS}."},
+     "end_date": {"type": "string", "description": f"Last day of a range: {DAY_FORMS}."},
      "provider": {"type": "string", "description": "A provider the caller asked for."},
      "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]},
-     "time": {"type": "string", "description": "A time the caller asked for, HH:MM (24h): the openings nearest "
-                                               "to it are listed."}},
+     "time": {"type": "string", "description": "A time the caller asked for, HH:MM (24h), or an opening's start "
+                                               "(which also gives the day): the openings nearest to it are "
+                                               "listed."}},
     required=["service"],
 )
 def check_availability(*, context, service, date="", start_date="", end_date="", provider="", part_of_day=None,
                        time=""):
+    clinic = ClinicSettings.load()
     wanted = find_service(service)
-    kwargs = {"service": wanted, "part_of_day": part_of_day or None, "now": context.now}
+    # Read every argument before searching: a bad one is refused whatever the calendar holds.
+    wanted_time = read_time(time, field="time", tz=clinic.tz) if time else None
+    # An opening's start passed as the time also names its day.
+    day_of_time = date_in(time, tz=clinic.tz) if time and not (date or start_date or end_date) else None
+    kwargs = {"service": wanted, "part_of_day": part_of_day or None, "now": context.now, "time_of_day": wanted_time}
     if provider:
         kwargs["provider"] = find_provider(provider)
-    if date:
-        kwargs["date"] = _date(date, "date")
+    if date or day_of_time:
+        kwargs["date"] = _date(date, "date", clinic) if date else day_of_time
     else:
-        first = _date(start_date, "start_date") if start_date else None
-        last = _date(end_date, "end_date") if end_date else None
+        first = _date(start_date, "start_date", clinic) if start_date else None
+        last = _date(end_date, "end_date", clinic) if end_date else None
         if first and last and (last - first).days >= MAX_RANGE_DAYS:
             last = first + timedelta(days=MAX_RANGE_DAYS - 1)
         kwargs.update(start_date=first, end_date=last)
     availability = find_availability(**kwargs)
-    clinic = ClinicSettings.load()
     total = len(availability.openings)
-    availability.openings = _openings_to_show(availability.openings, time, clinic.tz)
+    availability.openings = _openings_to_show(availability.openings, wanted_time, clinic.tz)
     result = availability.to_dict()
     result["openings_total"] = total
     # Local wall-clock starts, the very strings book_appointment takes back.
-    for opening in result["openings"]:
+    for opening in result["openings"] + result["nearest_openings"]:
         opening["start"] = datetime.fromisoformat(opening["start"]).astimezone(clinic.tz).isoformat(timespec="minutes")
     return result
 

@@ -116,7 +116,8 @@ def test_a_closure_closes_the_day_and_points_to_the_nearest_days(facial, dana):
     # Dana works weekdays only: Friday before is in the past, so Tuesday, Wednesday, Thursday follow.
     assert result.nearest_days == [date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)]
     assert result.summary.startswith("There are no openings for HydraFacial tomorrow.")
-    assert "Tuesday, March 3, Wednesday, March 4 and Thursday, March 5" in result.summary
+    assert "The nearest: Tuesday, March 3 at 9 AM, Wednesday, March 4 at 9 AM and Thursday, March 5 at 9 AM with " \
+           "Dana Lee." in result.summary
 
 
 def test_business_hours_and_the_providers_week_both_apply(clinic, facial):
