@@ -1,9 +1,10 @@
-"""Which conversation a text or an email belongs to.
+"""Which conversation a text (SMS or WhatsApp) or an email belongs to.
 
 A message joins its customer's open conversation on the same channel when that conversation's
-last activity is recent (SMS_THREAD_WINDOW_MINUTES, or EMAIL_THREAD_WINDOW_MINUTES for email);
-otherwise, or when the customer writes "start over", the old conversation ends (at its last
-activity, so it is scored) and a new one starts. An email that answers one of ours
+last activity is recent (SMS_THREAD_WINDOW_MINUTES for SMS and WhatsApp, EMAIL_THREAD_WINDOW_MINUTES
+for email); otherwise, or when the customer writes "start over", the old conversation ends (at its
+last activity, so it is scored) and a new one starts. A customer who writes on WhatsApp and by SMS
+has a thread on each, each answered where it is. An email that answers one of ours
 (In-Reply-To/References naming a Message-ID we stored) joins that conversation even from another
 address. `close_timed_out_threads` ends threads nobody wrote to within the window (beat).
 """
@@ -17,7 +18,7 @@ from django.utils import timezone
 from communications import services
 from communications.models import Channel, Conversation, Customer, EmailDetail
 
-TEXT_CHANNELS = (Channel.SMS, Channel.EMAIL)
+TEXT_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 
 
 def thread_window(channel):
@@ -71,7 +72,7 @@ def _end(conversation, *, reason):
 
 
 def close_timed_out_threads(*, now=None, limit=500):
-    """End SMS and email conversations idle past their window (scoring follows). Returns the ids ended."""
+    """End SMS, WhatsApp and email conversations idle past their window (scoring follows). Returns the ids ended."""
     now = now or timezone.now()
     ended = []
     for channel in TEXT_CHANNELS:

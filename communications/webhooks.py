@@ -1,4 +1,4 @@
-"""Webhooks the providers call: Twilio (texts in, delivery status) and SendGrid Inbound Parse (emails in).
+"""Webhooks the providers call: Twilio (SMS and WhatsApp in, delivery status) and SendGrid Inbound Parse (emails in).
 
 Each is public but signed, and refuses what it cannot verify:
 - Twilio: X-Twilio-Signature checked with twilio's RequestValidator and TWILIO_AUTH_TOKEN against
@@ -59,7 +59,7 @@ def twilio_signed(view):
 @require_POST
 @twilio_signed
 def twilio_sms(request):
-    """An inbound text: stored once, answered later (empty TwiML now)."""
+    """An inbound text or WhatsApp message ("whatsapp:+…" sender): stored once, answered later (empty TwiML now)."""
     data = request.POST
     count = data.get("NumMedia") or "0"
     media = [data[f"MediaUrl{n}"] for n in range(min(int(count), 10) if count.isdigit() else 0)

@@ -1,8 +1,9 @@
 """Confirmations and reminders: what the customer is told when an appointment is booked, moved or cancelled.
 
 It listens to scheduling's signals (sent after the commit by scheduling.services, whatever the
-channel: voice, SMS, email, the staff pages or the API) and sends through communications.channels:
-by SMS unless the customer opted out or has no phone, and by email when they have an address.
+channel: voice, SMS, WhatsApp, email, the staff pages or the API) and sends through communications.channels:
+by text unless the customer opted out or has no phone (on WhatsApp when that is where they last wrote
+to us, within WhatsApp's 24-hour window; else SMS), and by email when they have an address.
 Each notification has an idempotency key (appointment, change, and the new start of a move), so a
 signal heard twice or a booking retried sends one confirmation; each move gets its own.
 Reminders (beat) are keyed by the appointment and its start, so running the job twice sends
@@ -142,7 +143,7 @@ def send_reminders(*, now=None):
             key=f"appointment:{appointment.pk}:reminder:{appointment.start.isoformat()}", sms_body=sms,
             email_subject=f"Reminder: {appointment.service.name} on {when}",
             email_body=_email_body(appointment, clinic, lines), outbox_only=_outbox_only(appointment),
-            metadata={"appointment_id": appointment.pk, "change": "reminder"},
+            metadata={"appointment_id": appointment.pk, "change": "reminder"}, now=now,
         ))
     return created
 

@@ -76,7 +76,8 @@ def build_instructions(*, channel="voice", now=None):
     closures = Closure.objects.filter(date__gte=local_now.date()).order_by("date")[:10]
     faqs = FAQ.objects.filter(is_active=True)[:30]
     name, assistant = clinic.name, clinic.assistant_name
-    medium = {"voice": "on the phone", "sms": "by text message", "email": "by email"}.get(channel, "")
+    medium = {"voice": "on the phone", "sms": "by text message", "whatsapp": "on WhatsApp",
+              "email": "by email"}.get(channel, "")
     style = (
         "Speak naturally and briefly: one or two sentences a turn, then let the caller talk. Say times the way "
         "people say them (\"ten thirty in the morning\"), prices in words, and spell nothing out unless asked."

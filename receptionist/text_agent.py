@@ -1,4 +1,4 @@
-"""The text agent: Ava answering texts and emails with the voice assistant's persona and tools.
+"""The text agent: Ava answering texts (SMS, WhatsApp) and emails with the voice assistant's persona and tools.
 
     reply = answer(conversation_id=conversation.pk)   # AgentReply(text, effects, engine), or None
     reply_to_conversation(conversation_id=...)        # answer and send, once per new customer message
@@ -10,7 +10,7 @@ its result (stored as `tool_call` events by the shared registry), so a booking c
 messages. Without a key the local engine's brain answers (receptionist.engines.local_brain),
 its state between messages kept in the conversation's metadata.
 
-Replies are shaped for the channel: short for SMS; a greeting and a sign-off for email.
+Replies are shaped for the channel: short for SMS and WhatsApp; a greeting and a sign-off for email.
 """
 
 import asyncio
@@ -28,7 +28,7 @@ from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI
 
 from communications import channels
 from communications import services as communications
-from communications.models import Channel, CommunicationEvent, Conversation, Message
+from communications.models import TWILIO_CHANNELS, Channel, CommunicationEvent, Conversation, Message
 from receptionist.engines.local_brain import BOOK, CANCEL, LocalBrain
 from receptionist.prompt import build_instructions
 from receptionist.tools import REGISTRY, ToolContext, run_tool
@@ -63,10 +63,11 @@ def instructions(conversation, *, now=None):
     clinic = ClinicSettings.load()
     customer = conversation.customer
     lines = ["", "# This conversation"]
-    if conversation.channel == Channel.SMS:
+    if conversation.channel in TWILIO_CHANNELS:
+        where = " on WhatsApp" if conversation.channel == Channel.WHATSAPP else ""
         lines += [
-            "You are texting with the customer. Keep every reply short: one to three plain sentences, under 320 "
-            "characters, no markdown, no lists. Greet only in your first message.",
+            f"You are texting with the customer{where}. Keep every reply short: one to three plain sentences, under "
+            "320 characters, no markdown, no lists. Greet only in your first message.",
         ]
         if customer and customer.phone:
             lines.append(f"They are texting from {customer.phone}: use it as their phone number for bookings and "
@@ -87,9 +88,9 @@ def instructions(conversation, *, now=None):
 
 
 def format_for_channel(text, *, conversation):
-    """Make a reply fit its channel whatever wrote it: plain and bounded for SMS, greeted and signed for email."""
+    """Make a reply fit its channel whatever wrote it: plain and bounded for texts, greeted and signed for email."""
     text = (text or "").strip()
-    if conversation.channel == Channel.SMS:
+    if conversation.channel in TWILIO_CHANNELS:
         text = _MARKDOWN.sub("", text)
         return text[:SMS_MAX_CHARS]
     clinic = ClinicSettings.load()
@@ -259,7 +260,7 @@ def _local_answer(conversation, context):
 def _seed(brain, conversation, text):
     """A texting customer's number is known: the brain need not ask for it to book or to find a booking."""
     customer = conversation.customer
-    if conversation.channel != Channel.SMS or customer is None or not customer.phone:
+    if conversation.channel not in TWILIO_CHANNELS or customer is None or not customer.phone:
         return
     if brain.cancelling or CANCEL.search(text):
         brain.cancelling.setdefault("phone", customer.phone)
@@ -362,7 +363,7 @@ def reply_to_conversation(*, conversation_id, final_try=False, now=None):
         if not waiting:
             return ReplyResult("nothing_to_do")
         customer = conversation.customer
-        if conversation.channel == Channel.SMS and customer is not None and customer.sms_opted_out:
+        if customer is not None and customer.opted_out_of(conversation.channel):
             return ReplyResult("opted_out")
         try:
             reply = answer(conversation_id=conversation_id, now=now)

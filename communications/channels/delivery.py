@@ -16,7 +16,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from communications.models import Channel, Customer, DeliveryStatus, EmailDetail, OutboundMessage, SmsDetail
+from communications.models import (
+    TWILIO_CHANNELS,
+    Channel,
+    Customer,
+    DeliveryStatus,
+    EmailDetail,
+    OutboundMessage,
+    SmsDetail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +56,22 @@ class DeliveryResult:
 
 
 def provider_configured(channel):
-    if channel == Channel.SMS:
+    if channel in TWILIO_CHANNELS:
         return settings.SMS_DELIVERY == "twilio"
     return settings.EMAIL_DELIVERY == "send"
 
 
 def sms_opted_out(phone):
-    """True when the customer with this number replied STOP (and has not replied START since)."""
-    return bool(phone) and Customer.objects.filter(phone=phone, sms_opted_out=True).exists()
+    """True when the customer with this number replied STOP by SMS (and has not replied START since)."""
+    return opted_out(Channel.SMS, phone)
+
+
+def opted_out(channel, phone):
+    """True when the customer with this number replied STOP on this channel (SMS or WhatsApp); never for email."""
+    if channel not in TWILIO_CHANNELS or not phone:
+        return False
+    field = "whatsapp_opted_out" if channel == Channel.WHATSAPP else "sms_opted_out"
+    return Customer.objects.filter(phone=phone, **{field: True}).exists()
 
 
 def queue(*, channel, kind, to, body, customer=None, subject="", headers=None, message=None, idempotency_key=None,
@@ -65,7 +81,7 @@ def queue(*, channel, kind, to, body, customer=None, subject="", headers=None, m
     Returns (outbound, created): with an `idempotency_key` used before, the first row and False.
     Raises OptedOut for a text to a number that replied STOP.
     """
-    if channel == Channel.SMS and sms_opted_out(to):
+    if opted_out(channel, to):
         raise OptedOut(to)
     status = DeliveryStatus.QUEUED if provider_configured(channel) and not outbox_only else DeliveryStatus.OUTBOX
     now = timezone.now()
@@ -87,7 +103,7 @@ def queue(*, channel, kind, to, body, customer=None, subject="", headers=None, m
 
 
 class OptedOut(Exception):
-    """The number replied STOP: it is never texted."""
+    """The number replied STOP on this channel: nothing is sent to it there."""
 
 
 def _enqueue(outbound_id):
@@ -107,10 +123,10 @@ def deliver(*, outbound_id, final_try=False):
     if not claimed:
         return DeliveryResult("nothing_to_do")
     outbound = OutboundMessage.objects.get(pk=outbound_id)
-    if outbound.channel == Channel.SMS and sms_opted_out(outbound.to):
+    if opted_out(outbound.channel, outbound.to):
         # They replied STOP after this was queued: it is not sent.
         _finish(outbound, status=DeliveryStatus.FAILED, error_code="opted_out",
-                error_message="The customer opted out of SMS before this was sent.")
+                error_message=f"The customer opted out of {outbound.get_channel_display()} before this was sent.")
         return DeliveryResult("opted_out")
     try:
         sent = _send(outbound)
@@ -128,7 +144,7 @@ def deliver(*, outbound_id, final_try=False):
 def _send(outbound):
     from communications.channels import email, sms
 
-    if outbound.channel == Channel.SMS:
+    if outbound.channel in TWILIO_CHANNELS:
         return sms.send(outbound)
     return email.send(outbound)
 
@@ -148,7 +164,7 @@ def _finish(outbound, *, status, provider_message_id=None, error_code="", error_
             detail_fields["provider_message_id"] = provider_message_id
         if sent:
             detail_fields["sent_at"] = now
-        if outbound.channel == Channel.SMS:
+        if outbound.channel in TWILIO_CHANNELS:
             SmsDetail.objects.filter(message_id=outbound.message_id).update(
                 **detail_fields, error_code=error_code[:20], error_message=error_message[:2000])
         else:
