@@ -166,11 +166,11 @@ def _figures(start, end, *, bucket):
 
 
 def _first_response_seconds(start, end):
-    """Seconds from the customer's first message to the first reply after it, per SMS/email conversation."""
+    """Seconds from the customer's first message to the first reply after it, per SMS/WhatsApp/email conversation."""
     rows = (
         Message.objects.filter(
             conversation__started_at__gte=start, conversation__started_at__lt=end,
-            conversation__channel__in=[Channel.SMS, Channel.EMAIL],
+            conversation__channel__in=[Channel.SMS, Channel.WHATSAPP, Channel.EMAIL],
         )
         .order_by("conversation_id", "sent_at", "position", "id")
         .values_list("conversation_id", "direction", "sent_at")

@@ -310,6 +310,11 @@ TWILIO_AUTH_TOKEN = env.get_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env.get_str("TWILIO_FROM_NUMBER", "")
 # The URL Twilio signs: the public address of the webhook, as seen behind any proxy.
 TWILIO_WEBHOOK_BASE_URL = env.get_url("TWILIO_WEBHOOK_BASE_URL", "", schemes={"http", "https"})
+# The clinic's WhatsApp sender (E.164, with or without Twilio's "whatsapp:" prefix), when it is not
+# TWILIO_FROM_NUMBER; WhatsApp arrives on the same webhook as SMS.
+TWILIO_WHATSAPP_FROM = env.get_str("TWILIO_WHATSAPP_FROM", "").removeprefix("whatsapp:")
+if TWILIO_WHATSAPP_FROM and not TWILIO_WHATSAPP_FROM.startswith("+"):
+    raise ImproperlyConfigured("TWILIO_WHATSAPP_FROM must be a number in E.164, such as +12125550100.")
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = env.get_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
