@@ -48,7 +48,7 @@ def speech_ms(text):
 
 def default_session(model):
     return {
-        "type": "realtime", "object": "realtime.session", "id": new_id("sess"), "model": model,
+        "type": "realtime", "model": model,
         "output_modalities": ["audio"], "instructions": "", "tools": [], "tool_choice": "auto",
         "max_output_tokens": "inf",
         "audio": {
@@ -64,7 +64,9 @@ def default_session(model):
 
 def _merge(base, update):
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        # An object of another type (server_vad → semantic_vad) replaces the old one whole.
+        if (isinstance(value, dict) and isinstance(base.get(key), dict)
+                and value.get("type", base[key].get("type")) == base[key].get("type")):
             _merge(base[key], value)
         else:
             base[key] = value

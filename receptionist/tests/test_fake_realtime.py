@@ -26,6 +26,9 @@ async def test_the_fake_refuses_what_openai_refuses():
 
             await connection.send({"type": "session.update", "session": {"type": "realtime", "voice": "alloy"}})
             assert (await next_of(connection, "error"))["error"]["code"] == "unknown_parameter"  # the beta shape
+            # The wire check read it with the SDK's models too, and found the key GA does not declare.
+            assert fake.wire_mismatches == ["session.update: undeclared key .session.voice"]
+            fake.wire_mismatches.clear()
 
             await connection.send({"type": "input_audio_buffer.append",
                                    "audio": base64.b64encode(b"\x00" * 48 * 50).decode()})

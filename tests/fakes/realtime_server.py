@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed
 
 from receptionist.engines.simulated import RealtimeSimulator
 from receptionist.prompt import line_to_say
+from tests.fakes.realtime_wire import mismatches
 
 
 @dataclass
@@ -69,6 +70,7 @@ class FakeSession:
 
     async def emit(self, event):
         self.sent.append(event)
+        self.server.check_wire(event, side="server")
         try:
             await self.connection.send(json.dumps(event))
         except ConnectionClosed:
@@ -100,8 +102,13 @@ class FakeSession:
 
 
 class FakeRealtimeServer:
-    def __init__(self, *, api_key="test-key", pace=0.0, chunk_ms=100, default_reply="Okay.", greeting_audio_ms=None):
+    def __init__(self, *, api_key="test-key", pace=0.0, chunk_ms=100, default_reply="Okay.", greeting_audio_ms=None,
+                 check_wire=True):
         self.api_key = api_key
+        # Every event both ways is read with the SDK's own models; leaving the server with a
+        # mismatch fails the test (tests/fakes/realtime_wire.py). A load test may turn it off.
+        self.checks_wire = check_wire
+        self.wire_mismatches = []
         self.pace = pace
         self.chunk_ms = chunk_ms
         self.default_reply = default_reply
@@ -128,6 +135,13 @@ class FakeRealtimeServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+            self._server = None
+        if self.wire_mismatches:
+            raise AssertionError("Events the OpenAI SDK does not read as sent:\n" + "\n".join(self.wire_mismatches[:20]))
+
+    def check_wire(self, event, *, side):
+        if self.checks_wire:
+            self.wire_mismatches.extend(mismatches(event, side=side))
 
     async def __aenter__(self):
         return await self.start()
@@ -195,7 +209,7 @@ class FakeRealtimeServer:
         session = FakeSession(self, connection, request.headers, request.path)
         self.sessions.append(session)
         if request.headers.get("OpenAI-Beta"):
-            await session.emit({"type": "error", "error": {
+            await session.emit({"type": "error", "event_id": "event_beta", "error": {
                 "type": "invalid_request_error", "code": "beta_api_shape_disabled",
                 "message": "The beta Realtime API shape is no longer supported.", "param": None, "event_id": None}})
             await connection.close(4000, "beta_api_shape_disabled")
@@ -210,6 +224,7 @@ class FakeRealtimeServer:
             async for raw in connection:
                 event = json.loads(raw)
                 session.received.append((time.perf_counter(), event))
+                self.check_wire(event, side="client")
                 await session.simulator.handle(event)
         except ConnectionClosed:
             pass
