@@ -223,15 +223,21 @@ CLINIC_DEFAULT_TIME_ZONE = env.get_time_zone("CLINIC_DEFAULT_TIME_ZONE", "Americ
 # No key: the built-in local engine answers, and the UI says it is an offline demo.
 OPENAI_API_KEY = env.get_str("OPENAI_API_KEY", "")
 OPENAI_BASE_URL = env.get_url("OPENAI_BASE_URL", "", schemes={"http", "https"})
-OPENAI_REALTIME_MODEL = env.get_str("OPENAI_REALTIME_MODEL", "gpt-realtime")
-OPENAI_TEXT_MODEL = env.get_str("OPENAI_TEXT_MODEL", "gpt-4.1-mini")
+# Current models in the installed openai SDK; a configured one with an announced shutdown date
+# is warned about at start (receptionist/checks.py).
+OPENAI_REALTIME_MODEL = env.get_str("OPENAI_REALTIME_MODEL", "gpt-realtime-2.1")
+OPENAI_TEXT_MODEL = env.get_str("OPENAI_TEXT_MODEL", "gpt-5.4-mini")
 OPENAI_SCORING_MODEL = env.get_str("OPENAI_SCORING_MODEL", OPENAI_TEXT_MODEL)
 
 # --- Voice calls (receptionist app; docs/voice-protocol.md) -------------------
 # The voice and speech recognition OpenAI uses, and who decides the end of a caller's turn:
 # "none" (the call page's VAD commits, the default), or OpenAI's "server_vad" / "semantic_vad".
 VOICE_VOICE = env.get_str("VOICE_VOICE", "marin")
-VOICE_TRANSCRIPTION_MODEL = env.get_str("VOICE_TRANSCRIPTION_MODEL", "gpt-4o-mini-transcribe")
+VOICE_TRANSCRIPTION_MODEL = env.get_str("VOICE_TRANSCRIPTION_MODEL", "gpt-transcribe")
+# The most tokens one spoken response may use (OpenAI allows 1-4096; audio is counted by the second, so
+# this is room for a long answer): a runaway answer is cut off, and
+# the caller hears a short apology instead of silence.
+VOICE_MAX_OUTPUT_TOKENS = env.get_int("VOICE_MAX_OUTPUT_TOKENS", 2048, minimum=1, maximum=4096)
 VOICE_TURN_DETECTION = env.get_choice("VOICE_TURN_DETECTION", "none", choices=("none", "server_vad", "semantic_vad"))
 # Abuse limits: calls open at once from one address, and the longest call (OpenAI ends a session at 60 min).
 VOICE_MAX_CONCURRENT_CALLS_PER_IP = env.get_int("VOICE_MAX_CONCURRENT_CALLS_PER_IP", 3, minimum=1)

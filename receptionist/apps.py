@@ -9,3 +9,4 @@ class ReceptionistConfig(AppConfig):
         # Connect the receivers: confirmations on scheduling's appointment signals, and a reply task
         # when communications says a customer's text or email needs an answer.
         from receptionist import notifications, tasks  # noqa: F401
+        from receptionist import checks  # noqa: F401  (registers the model shutdown check)

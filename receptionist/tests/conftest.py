@@ -38,7 +38,6 @@ async def fake_realtime(settings):
     async with FakeRealtimeServer() as fake:
         settings.OPENAI_API_KEY = "test-key"
         settings.OPENAI_BASE_URL = fake.base_url
-        settings.OPENAI_REALTIME_MODEL = "gpt-realtime"
         # Scoring after the call also reads OPENAI_BASE_URL and finds no HTTP API here; one try is enough.
         settings.ANALYTICS_SCORING_MAX_RETRIES = 0
         yield fake

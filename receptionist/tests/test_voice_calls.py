@@ -43,13 +43,14 @@ async def test_it_greets_the_caller_and_configures_a_ga_session(spa, fake_realti
     upstream = fake_realtime.session
     assert upstream.headers["Authorization"] == "Bearer test-key"
     assert "OpenAI-Beta" not in upstream.headers
-    assert upstream.query["model"] == ["gpt-realtime"]
+    assert upstream.query["model"] == ["gpt-realtime-2.1"]  # the default: a current model
     session = upstream.events("session.update")[0]["session"]
     assert session["type"] == "realtime"
     assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
     assert session["audio"]["output"]["format"] == {"type": "audio/pcm", "rate": 24000}
     assert session["audio"]["input"]["turn_detection"] is None
-    assert session["audio"]["input"]["transcription"]["model"] == "gpt-4o-mini-transcribe"
+    assert session["audio"]["input"]["transcription"]["model"] == "gpt-transcribe"
+    assert session["max_output_tokens"] == 2048  # every response is bounded
     assert session["audio"]["output"]["voice"] == "marin"
     assert sorted(t["name"] for t in session["tools"]) == sorted(TOOL_NAMES)
     assert all(t["type"] == "function" and t["parameters"]["type"] == "object" for t in session["tools"])
