@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from communications.phones import normalise_phone
+from communications.phones import display_phone, normalise_phone
 
 
 class Channel(models.TextChoices):
@@ -69,7 +69,8 @@ class Customer(models.Model):
         ]
 
     def __str__(self):
-        return self.name or self.phone or self.email or f"Customer {self.pk}"
+        # Staff read this (dashboard, admin, audit log): the number as they dial it, not E.164.
+        return self.name or display_phone(self.phone) or self.email or f"Customer {self.pk}"
 
     def clean(self):
         self.phone = normalise_phone(self.phone)
