@@ -14,6 +14,7 @@ urlpatterns = [
     path("inbox/", communications_views.inbox, name="inbox"),
     path("conversations/<uuid:pk>/", communications_views.conversation_detail, name="conversation"),
     path("conversations/<uuid:pk>/rescore/", analytics_views.rescore, name="conversation-rescore"),
+    path("customers/", communications_views.customers, name="customers"),
     path("customers/<int:pk>/", communications_views.customer_detail, name="customer"),
     path("customers/<int:pk>/merge/", communications_views.customer_merge, name="customer-merge"),
     path("customers/<int:pk>/forget/", communications_views.customer_forget, name="customer-forget"),

@@ -10,7 +10,7 @@ from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from ava import health
-from ava.auth import owner_admin_permission
+from ava.auth import owner_admin_permission, staff_required
 
 admin.site.site_header = "Ava: clinic settings"
 admin.site.site_title = "Ava admin"
@@ -19,6 +19,8 @@ admin.site.index_title = "Catalogue, hours, providers and the assistant"
 admin.site.has_permission = owner_admin_permission
 
 urlpatterns = [
+    # The server's address: staff land on the dashboard, anyone else on the sign-in page (which links the call page).
+    path("", staff_required(RedirectView.as_view(pattern_name="dashboard:home")), name="home"),
     path("health", health.health, name="health"),
     # Admin and the API docs have no icon link, so browsers ask for /favicon.ico.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),

@@ -49,3 +49,11 @@ class InboxFilterForm(forms.Form):
 
 class MergeCustomerForm(forms.Form):
     duplicate = forms.CharField(label="The other customer's phone, email or number", max_length=200)
+
+
+class CustomerSearchForm(forms.Form):
+    """The customers page's search, from the query string (bookmarkable, like the inbox's filters)."""
+
+    q = forms.CharField(required=False, label="Search", max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, phone (any format) or email"}))
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -1,12 +1,14 @@
-"""Reads of conversations and customers that need care: the inbox, a transcript, a customer's timeline."""
+"""Reads of conversations and customers that need care: the inbox, a transcript, a customer's timeline, the customers page."""
 
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Subquery
 
 from communications.models import Conversation, Customer, Message
+from communications.phones import normalise_phone
 
 SORTS = {
     "newest": (F("started_at").desc(),),
@@ -151,3 +153,95 @@ def customer_timeline(customer):
     entries = [(c.started_at, "conversation", c) for c in customer.conversations.all()]
     entries += [(a.start, "appointment", a) for a in customer.appointments.select_related("service", "provider")]
     return sorted(entries, key=lambda entry: entry[0], reverse=True)
+
+
+@dataclass
+class CustomerRow:
+    """A line of the customers page: who, when they were last in touch, their conversations and what is coming."""
+
+    customer: Customer
+    last_contact: datetime | None
+    conversations: int = 0
+    channels: list = field(default_factory=list)
+    latest_conversation_id: object = None
+    upcoming: list = field(default_factory=list)
+
+
+def customer_search(q):
+    """The customers `q` names: part of a name or email, or a phone number written any way.
+
+    A number is normalised for the clinic's country ("(201) 555-0107", "201.555.0107" and
+    "+1 201 555 0107" are all +12015550107); four or more digits also find numbers that contain them.
+    """
+    q = q.strip()
+    match = Q(name__icontains=q) | Q(email__icontains=q)
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 4:
+        match |= Q(phone__contains=digits)
+    try:
+        phone = normalise_phone(q)
+    except ValidationError:
+        phone = None
+    if phone:
+        match |= Q(phone=phone)
+    return Customer.objects.filter(match)
+
+
+def customers_by_last_contact(*, q="", page=1, page_size=25, now):
+    """One page of customers (matching `q`), most recently in touch first, as CustomerRows.
+
+    Last contact is the last activity of their newest conversation on any channel; customers
+    never in touch (added by staff) follow, newest first. Sorting every customer by an aggregate
+    over their conversations would read them all on every page, so this walks conversations from
+    the newest (an index, migration 0007) and keeps each customer's first appearance, which is
+    their last contact, until the page is full: a page near the top reads a few hundred rows.
+    """
+    page = max(1, page)
+    start = (page - 1) * page_size
+    wanted = start + page_size + 1  # one more than the page, to know there is a next one
+    customers = Customer.objects.filter(forgotten_at=None)  # forgotten ones have nothing left to find or show
+    contacts = Conversation.objects.exclude(customer=None)
+    if q.strip():
+        customers = customers.filter(pk__in=customer_search(q).values("pk"))
+        contacts = contacts.filter(customer__in=customers.values("pk"))
+    # Without a search, skipping the few forgotten customers here is cheaper than joining every row.
+    forgotten = set() if q.strip() else set(Customer.objects.exclude(forgotten_at=None).values_list("pk", flat=True))
+    contacts = contacts.order_by("-last_activity_at", "-pk").values_list("customer_id", "last_activity_at")
+    last_contact, offset, batch, exhausted = {}, 0, max(4 * wanted, 200), False
+    while len(last_contact) < wanted:
+        rows = list(contacts[offset:offset + batch])
+        for customer_id, at in rows:
+            if customer_id not in forgotten:
+                last_contact.setdefault(customer_id, at)
+        if len(rows) < batch:
+            exhausted = True
+            break
+        offset, batch = offset + batch, batch * 2
+    ordered = list(last_contact)[start:wanted]
+    if exhausted and len(ordered) < wanted - start:
+        # Past everyone who was ever in touch: those who never were, newest first.
+        never = (customers.exclude(Exists(Conversation.objects.filter(customer=OuterRef("pk"))))
+                 .order_by("-created_at", "-pk").values_list("pk", flat=True))
+        skip = max(0, start - len(last_contact))
+        ordered += list(never[skip:skip + wanted - start - len(ordered)])
+    rows = _customer_rows(ordered[:page_size], last_contact, now=now)
+    return Page(items=rows, number=page, page_size=page_size, has_next=len(ordered) > page_size)
+
+
+def _customer_rows(customer_ids, last_contact, *, now):
+    newest = Conversation.objects.filter(customer=OuterRef("pk")).order_by("-started_at").values("pk")[:1]
+    by_id = Customer.objects.annotate(latest_conversation_id=Subquery(newest)).in_bulk(customer_ids)
+    rows = {pk: CustomerRow(customer=by_id[pk], last_contact=last_contact.get(pk),
+                            latest_conversation_id=by_id[pk].latest_conversation_id)
+            for pk in customer_ids if pk in by_id}
+    for entry in (Conversation.objects.filter(customer_id__in=rows).values("customer_id", "channel")
+                  .annotate(n=Count("id")).order_by("channel")):
+        row = rows[entry["customer_id"]]
+        row.conversations += entry["n"]
+        row.channels.append(entry["channel"])
+    # Appointments belong to scheduling; read them through Customer's reverse relation, never by import.
+    appointments = Customer.appointments.rel.related_model.objects
+    for appointment in (appointments.filter(customer_id__in=rows, status="scheduled", start__gte=now)
+                        .select_related("service", "provider").order_by("start")):
+        rows[appointment.customer_id].upcoming.append(appointment)
+    return list(rows.values())

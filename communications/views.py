@@ -1,4 +1,4 @@
-"""Staff pages of conversations: the inbox, a conversation, a customer."""
+"""Staff pages of conversations: the inbox, a conversation, the customers, a customer."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from ava.auth import is_owner, owner_required, staff_required
 from communications import audit
-from communications.forms import InboxFilterForm, MergeCustomerForm
+from communications.forms import CustomerSearchForm, InboxFilterForm, MergeCustomerForm
 from communications.models import Conversation, Customer
 from communications.phones import normalise_phone
 from communications.selectors import (
@@ -17,12 +17,14 @@ from communications.selectors import (
     conversations_for_inbox,
     customer_summary,
     customer_timeline,
+    customers_by_last_contact,
     last_messages,
     page_of,
 )
 from communications.services import forget_customer, merge_customers
 
 INBOX_PAGE_SIZE = 25
+CUSTOMERS_PAGE_SIZE = 25
 
 
 @staff_required
@@ -57,6 +59,25 @@ def conversation_detail(request, pk):
         "appointments": conversation.appointments.select_related("service", "provider"),
     }
     return render(request, "dashboard/conversation.html", context)
+
+
+@staff_required
+@audit.audited("customer", audit.Action.LIST)
+def customers(request):
+    form = CustomerSearchForm(request.GET)
+    valid = form.is_valid()
+    page = customers_by_last_contact(
+        q=(form.cleaned_data.get("q") or "") if valid else "",
+        page=(form.cleaned_data.get("page") if valid else None) or 1,
+        page_size=CUSTOMERS_PAGE_SIZE,
+        now=timezone.now(),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    # Like the inbox: htmx swaps only the results, the address bar keeps the search.
+    template = "dashboard/customers.html#results" if request.htmx and not request.htmx.boosted else "dashboard/customers.html"
+    return render(request, template, context)
 
 
 @staff_required
