@@ -32,9 +32,13 @@ PRICE = re.compile(r"\b(price|cost|how much|charge|fee)\b", re.I)
 PROVIDERS = re.compile(r"\b(provider|doctor|nurse|injector|who (does|do|performs))\b", re.I)
 PHONE = re.compile(r"(\+?\d[\d\s().-]{8,}\d)")
 NAME = re.compile(r"(?i:my name is|name's|this is|i am|i'm)\s+([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
+BARE_NAME = re.compile(r"\s*([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+){1,2})\s*[.!]?\s*")
 TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)|\bat (\d{1,2})(?::(\d{2}))?\b|\b(\d{1,2}):(\d{2})\b|\b(noon)\b",
                   re.I)
-ORDINAL = re.compile(r"\b(first|earliest|second|third|1st|2nd|3rd)\b", re.I)
+ORDINAL = re.compile(r"\b(first|earliest|second|third|last|1st|2nd|3rd)\b", re.I)
+ORDINALS = {"first": 0, "earliest": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
+PART_OF_DAY = re.compile(r"\b(morning|afternoon|evening)\b", re.I)
+OFFERED = 3
 
 
 def parse_date(text, today):
@@ -75,11 +79,20 @@ def parse_time(text):
         hour += 12 if 1 <= hour <= 7 else 0  # "at 3" at a spa means the afternoon
     else:
         hour, minute = int(m.group(6)), int(m.group(7))
+        hour += 12 if 1 <= hour <= 7 else 0  # "the 2:30" too
     return (hour, minute) if hour < 24 and minute < 60 else None
 
 
 def spoken_time(moment):
     return f"{moment:%-I:%M %p}".replace(":00 ", " ")
+
+
+def spoken_day(day, today):
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    return f"{day:%A, %B} {day.day}"
 
 
 class LocalBrain:
@@ -142,13 +155,15 @@ class LocalBrain:
     async def after_tool(self, response, name, result):
         say = lambda text: response.say(text, audio=False)  # noqa: E731
         if not result.get("ok"):
-            self.booking.pop("time", None)
+            for key in ("time", "chosen", "checked"):
+                self.booking.pop(key, None)
             alternatives = [self._start(a["start"]) for a in result.get("alternatives", [])][:3]
             extra = f" I could offer {self._list(spoken_time(a) + f' on {a:%A}' for a in alternatives)}." if alternatives else ""
             await say(f"I'm sorry, I couldn't do that: {result.get('error', 'something went wrong')}{extra}")
         elif name == "check_availability":
             self.booking["openings"] = [self._start(o["start"]) for o in result.get("openings", [])]
-            self.booking["checked"] = (self.booking.get("service"), self.booking.get("date"), self.booking.get("time"))
+            self.booking["nearest"] = [self._start(o["start"]) for o in result.get("nearest_openings", [])]
+            self.booking["checked"] = self._asked(self.booking)
             await self.continue_booking(response, "")
         elif name == "book_appointment":
             a = result["appointment"]
@@ -221,24 +236,28 @@ class LocalBrain:
         await response.call_function("find_appointments", {"phone": self.cancelling["phone"]})
 
     async def continue_booking(self, response, text):
+        """One step of a booking. The thread (service, day, part of the day, the openings offered, the one
+        chosen, name, phone) lives in self.booking across turns, so "the first one" or "the 2:30" means what
+        was offered last."""
         b = self.booking
         today = date.fromisoformat(self.catalogue["get_current_datetime"]["date"])
         service = self._service_in(text)
         if service and service != b.get("service"):
-            b.update(service=service, openings=None, checked=None)
+            b.update(service=service, checked=None, chosen=None, offered=None)
         day = parse_date(text, today)
         if day and day != b.get("date"):
-            b.update(date=day, openings=None, checked=None)
+            b.update(date=day, chosen=None)
+        part = PART_OF_DAY.search(text)
+        if part:
+            b["part"] = part.group(1).lower()
         at = parse_time(text)
-        if at:
-            b["time"] = at
-        pick = ORDINAL.search(text)
-        if pick and b.get("openings"):
-            n = {"first": 0, "earliest": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}[pick.group(1).lower()]
-            if n < len(b["openings"]):
-                chosen = b["openings"][n]
-                b.update(time=(chosen.hour, chosen.minute))
-        name = NAME.search(text)
+        picked = self._pick(text, day, at)
+        if picked:
+            b.update(chosen=picked, date=picked.date(), time=(picked.hour, picked.minute))
+        elif at:
+            b.update(time=at, chosen=None)
+        # A bare "Maya Patel" answers the question for a name when a time is already chosen.
+        name = NAME.search(text) or (BARE_NAME.fullmatch(text) if b.get("chosen") and not b.get("name") else None)
         if name:
             b["name"] = name.group(1)
         phone = PHONE.search(text)
@@ -249,29 +268,71 @@ class LocalBrain:
         if not b.get("service"):
             names = [s["name"] for s in self.catalogue["get_service_info"]["services"]]
             await say(f"Which treatment would you like to book? We offer {self._list(names)}.")
+            return
+        if not b.get("chosen") and b.get("time") and b.get("checked") == self._asked(b):
+            b["chosen"] = next((o for o in b.get("openings") or [] if (o.hour, o.minute) == b["time"]), None)
+        if b.get("chosen"):
+            missing = [label for key, label in (("name", "name"), ("phone", "phone number")) if not b.get(key)]
+            if missing:
+                await say(f"And what {' and '.join(missing)} should I put the booking under?")
+                return
+            # The start exactly as check_availability handed it out: the tools take it back as it is.
+            await response.call_function("book_appointment", {
+                "service": b["service"], "start": b["chosen"].isoformat(timespec="minutes"), "name": b["name"],
+                "phone": b["phone"]})
         elif not b.get("date"):
             await say(f"What day would you like to come in for {b['service']}?")
-        elif b.get("checked") != (b["service"], b["date"], b.get("time")) and not self._chosen(b):
+        elif b.get("checked") != self._asked(b):
             arguments = {"service": b["service"], "date": b["date"].isoformat()}
+            if b.get("part"):
+                arguments["part_of_day"] = b["part"]
             if b.get("time"):
                 arguments["time"] = "%02d:%02d" % b["time"]
             await response.call_function("check_availability", arguments)
-        elif not b.get("openings"):
-            await say(f"I'm sorry, there are no openings for {b['service']} on {b['date']:%A, %B} {b['date'].day}. "
-                      "Would another day work?")
-            b.update(date=None, checked=None)
-        elif not b.get("time") or not self._chosen(b):
-            offered = self._list(spoken_time(o) for o in b["openings"][:3])
+        elif b.get("openings"):
+            b["offered"] = self._nearest_to_time(b["openings"], b.get("time"))
             lead = "That time isn't available. " if b.get("time") else ""
             b.pop("time", None)
+            offered = self._list(spoken_time(o) for o in b["offered"])
             await say(f"{lead}On {b['date']:%A, %B} {b['date'].day} I have {offered}. Which time would you like?")
-        elif not b.get("name") or not b.get("phone"):
-            await say("And what name and phone number should I put the booking under?")
         else:
-            start = self._chosen(b)
-            await response.call_function("book_appointment", {
-                "service": b["service"], "start": start.strftime("%Y-%m-%dT%H:%M"), "name": b["name"],
-                "phone": b["phone"]})
+            asked = f"{spoken_day(b['date'], today)}" + (f" in the {b['part']}" if b.get("part") else "")
+            asked = asked if asked.startswith(("today", "tomorrow")) else f"on {asked}"
+            sorry = f"I'm sorry, there are no openings for {b['service']} {asked}."
+            b.update(offered=b.get("nearest") or [], date=None, checked=None, time=None)
+            if b["offered"]:
+                nearest = self._list(f"{spoken_day(o.date(), today)} at {spoken_time(o)}" for o in b["offered"])
+                await say(f"{sorry} The nearest I have {'are' if len(b['offered']) > 1 else 'is'} {nearest}. "
+                          "Would one of those work?")
+            else:
+                await say(f"{sorry} Would another day work?")
+
+    def _asked(self, b):
+        """What a check_availability answer was for: a new service, day, part of the day or time asks again."""
+        return (b.get("service"), b.get("date"), b.get("part"), b.get("time"))
+
+    def _pick(self, text, day, at):
+        """The opening the caller picks from those offered (or listed) by its place, its time or its day."""
+        b = self.booking
+        offered = b.get("offered") or []
+        ordinal = ORDINAL.search(text)
+        if ordinal and offered:
+            n = ORDINALS[ordinal.group(1).lower()]
+            return offered[n] if n < len(offered) else None
+        known = offered + [o for o in b.get("openings") or [] if o not in offered]
+        if at:
+            return next((o for o in known if (o.hour, o.minute) == at and day in (None, o.date())), None)
+        if day and len({o.date() for o in offered}) > 1:  # "Wednesday works" when one opening a day was offered
+            on_day = [o for o in offered if o.date() == day]
+            return on_day[0] if len(on_day) == 1 else None
+        return None
+
+    @staticmethod
+    def _nearest_to_time(openings, at):
+        if not at:
+            return openings[:OFFERED]
+        target = at[0] * 60 + at[1]
+        return sorted(sorted(openings, key=lambda o: abs(o.hour * 60 + o.minute - target))[:OFFERED])
 
     def answer(self, text):
         info = self.catalogue["get_business_info"]
@@ -312,10 +373,6 @@ class LocalBrain:
 
     def _start(self, value):
         return datetime.fromisoformat(value)
-
-    def _chosen(self, b):
-        hour, minute = b.get("time") or (None, None)
-        return next((o for o in b.get("openings") or [] if (o.hour, o.minute) == (hour, minute)), None)
 
     @staticmethod
     def _list(items):
