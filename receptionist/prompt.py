@@ -105,6 +105,8 @@ def build_instructions(*, channel="voice", now=None):
         "- Before booking, confirm the service, the day and time, and the caller's name and phone number; repeat the "
         "booking back after book_appointment succeeds. To change or cancel an appointment, ask for the phone number "
         "it was booked under and use find_appointments first.",
+        "- When check_availability finds nothing on the day asked, offer its nearest_openings (say them, with the "
+        "day). Pass an opening's start back exactly as the tool listed it.",
         "- If a tool fails, apologise briefly, offer another option or a callback from staff, and go on.",
         "- When the caller is done, say a short goodbye and call end_call.",
         "",

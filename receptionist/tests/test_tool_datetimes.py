@@ -143,3 +143,9 @@ def test_the_nearest_openings_are_those_nearest_the_time_asked_for(spa):
                                                   "2026-12-03T15:00-05:00"]
     assert output["summary"].endswith("The nearest: today at 3 PM, Wednesday, December 2 at 2 PM and Thursday, "
                                       "December 3 at 3 PM with Dana Reyes.")
+
+
+def test_the_instructions_tell_the_model_to_offer_the_nearest_openings(spa):
+    from receptionist.prompt import build_instructions
+
+    assert "offer its nearest_openings" in build_instructions(channel="voice")
