@@ -259,6 +259,10 @@ def _availability():
         "openings_total": serializers.IntegerField(),
         "summary": serializers.CharField(),
         "nearest_days": serializers.ListField(child=serializers.DateField()),
+        "nearest_openings": inline_serializer("NearestOpening", {
+            "provider": inline_serializer("NearestOpeningProvider", provider), "start": serializers.DateTimeField(),
+            "end": serializers.DateTimeField()}, many=True, help_text="When the asked days have none: one opening on "
+                                                                     "each of the nearest days."),
     }), **_SCHEDULING_ERRORS}}
 
 
