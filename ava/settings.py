@@ -259,6 +259,9 @@ VOICE_PREROLL_MS = env.get_int("VOICE_PREROLL_MS", 300, minimum=0, maximum=2000)
 VOICE_VAD_MIN_LEVEL_DBFS = env.get_float("VOICE_VAD_MIN_LEVEL_DBFS", -45.0, minimum=-90, maximum=-10)
 VOICE_VAD_SNR_DB = env.get_float("VOICE_VAD_SNR_DB", 10.0, minimum=0, maximum=40)
 VOICE_VAD_ECHO_MARGIN_DB = env.get_float("VOICE_VAD_ECHO_MARGIN_DB", 10.0, minimum=0, maximum=40)
+# The call page's test hook: 0 (the default) leaves window.__avaCall out of the page; N > 0 exposes the
+# page's view of the call there, keeping the last N entries of each of its lists (browser tests set it).
+VOICE_CALL_PAGE_TEST_HOOK = env.get_int("VOICE_CALL_PAGE_TEST_HOOK", 0, minimum=0, maximum=100000)
 # Audio frames: the page sends VOICE_FRAME_MS per frame (bench/README.md, "Voice relay", says why);
 # a frame over VOICE_MAX_FRAME_BYTES is refused (the default holds the pre-roll in one frame).
 VOICE_FRAME_MS = env.get_int("VOICE_FRAME_MS", 40, minimum=10, maximum=200)

@@ -35,6 +35,8 @@ def call_page(request):
             "snr_db": settings.VOICE_VAD_SNR_DB,
             "echo_margin_db": settings.VOICE_VAD_ECHO_MARGIN_DB,
         },
+        # 0: no window.__avaCall; N: the page's view of the call, its lists capped at N entries (tests).
+        "test_hook": settings.VOICE_CALL_PAGE_TEST_HOOK,
     }
     return render(request, "call/call.html", {
         "assistant_name": clinic.assistant_name or "Ava", "recording_notice": RECORDING_NOTICE,

@@ -7,6 +7,9 @@
 const RATE = 24000;
 const WORKLET_URL = new URL("./call-worklet.js", import.meta.url);
 const ECHO_WINDOW_MS = 300; // how long Ava's voice may take to come back through the speakers
+// Ava's last words play out after the call ends; the server queues at most 20 s toward a caller
+// (VOICE_OUTBOUND_BUFFER_MS), so a drain that has not finished by then never will: close anyway.
+const DRAIN_LIMIT_MS = 30000;
 
 export class MicrophoneError extends Error {
   constructor(kind, cause) {
@@ -47,6 +50,10 @@ export class CallAudio {
     this.config = null;
     this.capturing = false;
     this.microphoneOpenedAt = null; // on the audio clock
+    this.microphoneReleased = false; // the call has ended: a microphone that opens now is stopped at once
+    this.closed = false;
+    this.contextClosing = false;
+    this.drainTimer = null;
   }
 
   // Must run inside the click that starts the call: browsers only let a gesture start audio.
@@ -72,24 +79,39 @@ export class CallAudio {
     if (microphone) {
       try {
         if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new MicrophoneError("unsupported");
-        this.stream = await navigator.mediaDevices.getUserMedia({
+        const stream = await navigator.mediaDevices.getUserMedia({
           audio: {echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1},
         });
+        // The call may have ended while the browser opened the microphone: let it go at once.
+        if (this.microphoneReleased) stopTracks(stream);
+        else this.stream = stream;
         this.microphoneOpenedAt = this.context.currentTime;
       } catch (error) {
         micError = error instanceof MicrophoneError ? error : microphoneError(error);
       }
     }
-    await loaded;
+    try {
+      await loaded;
+    } catch (error) {
+      if (this.closed) return; // the call ended while the worklet loaded: nothing left to build
+      throw error;
+    }
+    if (this.closed) return;
     if (this.stream) {
       try {
         this.source = this.context.createMediaStreamSource(this.stream);
       } catch (error) {
         // The microphone's rate cannot join a 24 kHz context here: run at the browser's rate.
+        this.contextClosing = true;
         await this.context.close();
         this.context = new (window.AudioContext || window.webkitAudioContext)({latencyHint: "interactive"});
+        this.contextClosing = false;
+        // The call may end at any await here; close() then closes this new context too.
+        if (this.closed) return this.close();
         await this.context.resume();
+        if (this.closed) return this.close();
         await this.context.audioWorklet.addModule(WORKLET_URL);
+        if (this.closed) return this.close();
         this.source = this.context.createMediaStreamSource(this.stream);
       }
     }
@@ -162,17 +184,38 @@ export class CallAudio {
 
   // The microphone goes at once; Ava's audio already buffered plays out, then the context closes.
   finish() {
+    if (this.closed) return;
     this.capture(false);
-    if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
-    this.stream = null;
-    if (!this.node) {
-      this.close();
+    this.releaseMicrophone();
+    if (!this.node || !this.context || this.context.state !== "running") {
+      this.close(); // nothing can play out
       return;
     }
     this.post({type: "drain"});
+    this.drainTimer = setTimeout(() => this.close(), DRAIN_LIMIT_MS);
   }
 
+  // Every way a call ends comes here (or to finish() then here): the microphone's tracks stop, so the
+  // browser's recording indicator goes out, and the audio context closes. Safe to call again.
   close() {
-    if (this.context && this.context.state !== "closed") this.context.close();
+    this.closed = true;
+    this.releaseMicrophone();
+    clearTimeout(this.drainTimer);
+    if (this.node) this.node.port.onmessage = null;
+    if (this.context && !this.contextClosing && this.context.state !== "closed") {
+      this.contextClosing = true;
+      this.context.close().catch(() => {}); // already closing: nothing more to do
+    }
   }
+
+  releaseMicrophone() {
+    this.microphoneReleased = true;
+    if (this.source) this.source.disconnect();
+    if (this.stream) stopTracks(this.stream);
+    this.stream = null;
+  }
+}
+
+function stopTracks(stream) {
+  stream.getTracks().forEach((track) => track.stop());
 }

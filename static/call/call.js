@@ -46,12 +46,37 @@ const ENDINGS = {
   error: "Something went wrong on our side, and the call has ended. We're sorry.",
 };
 
-// What the tests (and a curious developer) can read: the page's own view of the call.
-const debug = window.__avaCall = {
+// What the browser tests read: the page's own view of the call, as window.__avaCall. Only when the
+// VOICE_CALL_PAGE_TEST_HOOK setting asks for it (config.test_hook = N > 0), and even then each list and
+// map keeps only its last N entries, so a long call never grows it without end.
+const HOOK_LIMIT = config.test_hook || 0;
+const debug = HOOK_LIMIT > 0 ? {
   state: "idle", states: [], serverState: null, session: null, played: {}, itemStarts: {}, interrupts: [], commits: [],
   speechStarts: [], errors: [], ended: null, echo: null, sampleRate: null, captureStartedAt: null, microphoneOpenedAt: null,
   messagesSent: [],
   audioTime: () => (call && call.audio && call.audio.context ? call.audio.context.currentTime : null),
+} : null;
+if (debug) window.__avaCall = debug;
+
+const hook = {
+  set(field, value) {
+    if (debug) debug[field] = value;
+  },
+  add(field, value) {
+    if (!debug) return;
+    const list = debug[field];
+    list.push(value);
+    if (list.length > HOOK_LIMIT) list.splice(0, list.length - HOOK_LIMIT);
+  },
+  put(field, key, value) {
+    if (!debug) return;
+    const map = debug[field];
+    const known = Object.prototype.hasOwnProperty.call(map, key);
+    map[key] = value;
+    if (known) return;
+    const keys = Object.keys(map); // insertion order: the oldest item first
+    if (keys.length > HOOK_LIMIT) delete map[keys[0]];
+  },
 };
 
 function newSessionId() {
@@ -107,7 +132,7 @@ class Call {
   send(message) {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify(message));
-      debug.messagesSent.push(message.type);
+      hook.add("messagesSent", message.type);
     }
   }
 
@@ -122,7 +147,8 @@ class Call {
     switch (message.type) {
       case "session": return this.onSession(message);
       case "state":
-        this.serverState = debug.serverState = message.state;
+        this.serverState = message.state;
+        hook.set("serverState", message.state);
         return this.render();
       case "audio.start":
         this.currentItem = message.item_id;
@@ -145,7 +171,8 @@ class Call {
   }
 
   onSession(session) {
-    this.session = debug.session = session;
+    this.session = session;
+    hook.set("session", session);
     this.transcript = new TranscriptView(ui.transcript, {assistantName: session.assistant_name});
     // Pressing Start next to the recording notice is the caller's consent.
     this.send({type: "start", consent: true});
@@ -157,24 +184,24 @@ class Call {
     const microphone = !session.offline_demo;
     this.audio.configure(session, config.thresholds);
     this.audio.open({microphone}).then(() => {
-      debug.sampleRate = this.audio.sampleRate;
-      debug.microphoneOpenedAt = this.audio.microphoneOpenedAt;
+      hook.set("sampleRate", this.audio.sampleRate);
+      hook.set("microphoneOpenedAt", this.audio.microphoneOpenedAt);
       if (microphone && !this.ended) {
         this.audio.capture(true);
         ui.meterWrap.hidden = false;
       }
     }, (error) => {
-      debug.sampleRate = this.audio.sampleRate;
+      hook.set("sampleRate", this.audio.sampleRate);
       if (this.ended) return;
       const kind = error instanceof MicrophoneError ? error.kind : "unsupported";
-      debug.microphone = kind;
+      hook.set("microphone", kind);
       this.show(MESSAGES[kind]);
       ui.text.focus();
     });
   }
 
   onError(message) {
-    debug.errors.push(message.code);
+    hook.add("errors", message.code);
     switch (message.code) {
       case "commit_empty":
         this.transcript.dropLastCallerTurn();
@@ -212,35 +239,35 @@ class Call {
         return;
       case "barge-in":
         // Playback already stopped in the worklet; the server truncates Ava to what was heard.
-        debug.interrupts.push({id: message.id, played_ms: message.playedMs, reason: message.reason});
-        debug.played[message.id] = message.playedMs;
+        hook.add("interrupts", {id: message.id, played_ms: message.playedMs, reason: message.reason});
+        hook.put("played", message.id, message.playedMs);
         this.send({type: "interrupt", item_id: message.id, played_ms: message.playedMs});
         return;
       case "speech-start":
-        debug.speechStarts.push({at: message.at, bargeIn: message.bargeIn});
+        hook.add("speechStarts", {at: message.at, bargeIn: message.bargeIn});
         ui.meterWrap.classList.add("speaking");
         return;
       case "speech-end":
         ui.meterWrap.classList.remove("speaking");
         if (message.commit && !this.ended) {
-          debug.commits.push({utterance_ms: message.utteranceMs, silence_ms: message.silenceMs});
+          hook.add("commits", {utterance_ms: message.utteranceMs, silence_ms: message.silenceMs});
           this.send({type: "commit"});
           this.transcript.callerTurn();
         }
         return;
       case "level":
         ui.meter.value = Math.max(0, Math.min(1, (message.db + 60) / 60));
-        debug.echo = message.echo;
+        hook.set("echo", message.echo);
         return;
       case "played":
-        debug.played[message.id] = message.playedMs;
+        hook.put("played", message.id, message.playedMs);
         if (message.finished) this.finishedItems.add(message.id);
         return;
       case "item-start":
-        debug.itemStarts[message.id] = message.at;
+        hook.put("itemStarts", message.id, message.at);
         return;
       case "capture-started":
-        debug.captureStartedAt = message.at;
+        hook.set("captureStartedAt", message.at);
         return;
       case "speaking":
         this.playing = message.on;
@@ -267,7 +294,7 @@ class Call {
   end(reason, {say = "", drain = false, message = null}) {
     if (this.ended) return;
     this.ended = true;
-    debug.ended = reason;
+    hook.set("ended", reason);
     if (this.audio) {
       if (drain) this.audio.finish(); // Ava's last words play out
       else this.audio.close();
@@ -294,8 +321,9 @@ class Call {
       const stillPlaying = this.playing || (this.serverState === "speaking" && !this.finishedItems.has(this.currentItem));
       state = stillPlaying ? "speaking" : this.serverState === "speaking" ? "listening" : this.serverState;
     }
-    if (state !== debug.state) debug.states.push(state);
-    debug.state = state;
+    if (state !== this.shown) hook.add("states", state);
+    this.shown = state;
+    hook.set("state", state);
     ui.root.dataset.state = state;
     ui.state.textContent = STATE_LABELS[state] || state;
     const active = state !== "idle" && state !== "ended";
@@ -347,8 +375,12 @@ ui.form.addEventListener("submit", (event) => {
   ui.text.value = "";
 });
 
+// The page going away hangs up, and lets go of the microphone and the audio even while Ava's last words
+// were still playing out (a page kept in the back/forward cache would otherwise keep them).
 window.addEventListener("pagehide", () => {
-  if (call && !call.ended) call.hangUp();
+  if (!call) return;
+  if (!call.ended) call.hangUp();
+  if (call.audio) call.audio.close();
 });
 
 ui.root.dataset.ready = "true";

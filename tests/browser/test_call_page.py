@@ -173,12 +173,38 @@ def start_upstream(settings):
         upstream.stop()
 
 
+# Runs in every call page before its own scripts: notes each microphone track and audio context the
+# page makes, so a test can see what the browser holds whatever the page's code does with them.
+WATCH_MEDIA = """
+window.__media = {tracks: [], contexts: []};
+if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await getUserMedia(constraints);
+    window.__media.tracks.push(...stream.getTracks());
+    return stream;
+  };
+}
+if (window.AudioContext) {
+  window.AudioContext = class extends window.AudioContext {
+    constructor(...args) {
+      super(...args);
+      window.__media.contexts.push(this);
+    }
+  };
+}
+"""
+
+
 @pytest.fixture
-def call_page(launch_browser, live_asgi, request):
+def call_page(launch_browser, live_asgi, request, settings):
     """call_page(microphone) -> the call page open in Chromium, its microphone a WAV (a Timeline or path).
 
-    Like the `page` fixture it fails the test on console errors and leaves screenshots behind.
+    Like the `page` fixture it fails the test on console errors and leaves screenshots behind. The page
+    exposes its view of the call (window.__avaCall, read with `debug`), and `media` reads the tracks and
+    audio contexts it made.
     """
+    settings.VOICE_CALL_PAGE_TEST_HOOK = 1000
     opened = []
 
     def open_page(microphone=None, *, viewport=DESKTOP, browser=None, mobile=False, base_url=None):
@@ -186,6 +212,7 @@ def call_page(launch_browser, live_asgi, request):
             microphone = microphone.write(request.getfixturevalue("tmp_path") / f"mic-{len(opened)}.wav")
         browser = browser or launch_browser(microphone_wav=str(microphone) if microphone else None)
         context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
+        context.add_init_script(WATCH_MEDIA)
         page = context.new_page()
         page.console_errors = []
         page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
@@ -215,6 +242,11 @@ def debug(page, expression="c => c"):
 def wait_until(page, expression, timeout=10.0):
     # A function, not an expression: Playwright evals a bare expression in the page, which the CSP refuses.
     page.wait_for_function(f"() => ({expression})(window.__avaCall)", timeout=timeout * 1000)
+
+
+def media(page, expression="m => m"):
+    """The microphone tracks and audio contexts the page made (window.__media), through `expression`."""
+    return page.evaluate(f"({expression})(window.__media)")
 
 
 def quiet_microphone():
