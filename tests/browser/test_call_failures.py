@@ -3,6 +3,7 @@
 import pytest
 
 from tests.browser.conftest import CHROMIUM, _Server
+from tests.browser.test_call_ends import audio_closed, microphone_stopped
 from tests.browser.test_call_page import (  # noqa: F401 (fixtures)
     _call_slots_free, call_page, clinic, debug, quiet_microphone, start_upstream, transcript, wait_until,
 )
@@ -85,6 +86,9 @@ def test_an_unavailable_assistant_is_explained(clinic, start_upstream, call_page
     assert debug(page, "c => c.ended") == "upstream_unavailable"
     # The server could not speak the apology, so the page shows it (and says it with the browser's voice).
     assert transcript(page)[-1] == ("assistant", text)
+    # Whether or not the microphone had opened by then, nothing is left on.
+    microphone_stopped(page)
+    audio_closed(page)
 
 
 def test_a_call_ended_by_the_server_is_explained_after_avas_last_words_play(clinic, settings, start_upstream, call_page):
