@@ -4,7 +4,6 @@ Thin views over communications.selectors and communications.services: the inbox'
 filters and the customer's timeline are the dashboard's own queries.
 """
 
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from ava.api import Pagination
+from ava.api import Pagination, error_response
+from ava.schema import error_response as error_in_schema
 from communications import serializers as s
 from communications.audit import audited_api
 from communications.models import Channel, Conversation, Customer, Message
@@ -26,7 +26,7 @@ from communications.selectors import (
     customer_timeline,
     page_of,
 )
-from communications.services import find_or_create_customer
+from communications.services import CustomerConflict, find_or_create_customer, update_customer
 
 # Deeper than this no page can be (and OFFSET must still fit the database's integer).
 MAX_OFFSET = 2**31
@@ -85,6 +85,7 @@ class ConversationPagination(Pagination):
 _CUSTOMER = {
     "id": 42, "name": "Dana Whitfield", "phone": "+12125550142", "email": "dana@example.com", "is_new_client": True,
     "notes": "", "sms_opted_out": False, "sms_opted_out_at": None,
+    "whatsapp_opted_out": False, "whatsapp_opted_out_at": None,
     "created_at": "2026-03-02T10:15:00-05:00", "updated_at": "2026-03-02T10:15:00-05:00",
 }
 _CUSTOMER_REF = {key: _CUSTOMER[key] for key in ("id", "name", "phone", "email")}
@@ -140,6 +141,20 @@ _DETAIL_EXAMPLES = [
 
 
 # --- Customers ------------------------------------------------------------------------------------
+_CONFLICT_EXAMPLE = OpenApiExample("Another customer has this email", response_only=True, status_codes=["409"], value={
+    "error": {"code": "customer_conflict", "message": "Another customer already has this email address.",
+              "details": {"field": "email", "customer": {**_CUSTOMER_REF, "id": 57, "name": "Dana W.", "phone": None}}},
+})
+
+
+def conflict_response(conflict):
+    """409 naming the field and the customer who holds it (the API is for staff, who may see them)."""
+    return error_response(
+        code="customer_conflict", message=conflict.message, status_code=status.HTTP_409_CONFLICT,
+        details={"field": conflict.field, "customer": s.CustomerRefSerializer(conflict.holder).data},
+    )
+
+
 @audited_api("customer", POST="create")
 class CustomerCreateView(APIView):
     @extend_schema(
@@ -147,14 +162,21 @@ class CustomerCreateView(APIView):
         summary="Find or create a customer",
         description=(
             "The customer with this phone (else this email), created when there is none: 201 when created, "
-            "200 when found. A name fills a blank name; an existing one is kept. Give a phone or an email."
+            "200 when found. A name fills a blank name; an existing one is kept; so do a phone or an email the "
+            "customer lacks. Give a phone or an email. 409 when the customer found by phone has no email and the "
+            "email given is another customer's: `details` names the field and that customer (merge them, or "
+            "correct one with PATCH)."
         ),
         request=s.CustomerInputSerializer,
-        responses={201: s.CustomerSerializer, 200: s.CustomerSerializer},
+        responses={
+            201: s.CustomerSerializer, 200: s.CustomerSerializer,
+            409: error_in_schema("The email belongs to another customer; `details.customer` is who."),
+        },
         examples=[
             OpenApiExample("By phone", value={"name": "Dana Whitfield", "phone": "(212) 555-0142"}, request_only=True),
             OpenApiExample("By email", value={"email": "dana@example.com"}, request_only=True),
             OpenApiExample("The customer", value=_CUSTOMER, response_only=True, status_codes=["200", "201"]),
+            _CONFLICT_EXAMPLE,
         ],
     )
     def post(self, request):
@@ -162,16 +184,14 @@ class CustomerCreateView(APIView):
         form.is_valid(raise_exception=True)
         before = timezone.now()
         try:
-            with transaction.atomic():
-                customer = find_or_create_customer(**form.validated_data)
-        except IntegrityError:
-            # Someone created the same phone or email a moment ago: theirs is the one.
             customer = find_or_create_customer(**form.validated_data)
+        except CustomerConflict as conflict:
+            return conflict_response(conflict)
         created = customer.created_at >= before
         return Response(s.CustomerSerializer(customer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-@audited_api("customer", GET="view")
+@audited_api("customer", GET="view", PATCH="update")
 class CustomerDetailView(APIView):
     @extend_schema(
         tags=["customers"],
@@ -187,6 +207,40 @@ class CustomerDetailView(APIView):
         customer = get_object_or_404(Customer, pk=pk)
         customer.summary = customer_summary(customer)
         return Response(s.CustomerDetailSerializer(customer).data)
+
+    @extend_schema(
+        tags=["customers"],
+        summary="Correct a customer's details",
+        description=(
+            "Only the fields given change. A phone or email is read as in POST /api/customers; a customer keeps "
+            "at least one of them. 409 when another customer holds the phone or email (`details` names the field "
+            "and that customer: merge them instead), or when the customer was forgotten."
+        ),
+        parameters=[CUSTOMER_ID],
+        request=s.CustomerChangeSerializer,
+        responses={
+            200: s.CustomerSerializer,
+            409: error_in_schema("Another customer holds the phone or email, or this customer was forgotten."),
+        },
+        examples=[
+            OpenApiExample("A new number", value={"phone": "212 555 0199"}, request_only=True),
+            OpenApiExample("The customer", value=_CUSTOMER, response_only=True, status_codes=["200"]),
+            _CONFLICT_EXAMPLE,
+        ],
+    )
+    def patch(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        form = s.CustomerChangeSerializer(customer, data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        if customer.forgotten_at is not None:
+            # Erased on request: writing details back would undo that. A returning client is a new customer.
+            return error_response(code="customer_forgotten", status_code=status.HTTP_409_CONFLICT,
+                                  message="This customer was forgotten; their details cannot be set again.")
+        try:
+            customer = update_customer(customer=customer, **form.validated_data)
+        except CustomerConflict as conflict:
+            return conflict_response(conflict)
+        return Response(s.CustomerSerializer(customer).data)
 
 
 @audited_api("customer", GET="view")

@@ -46,7 +46,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         model = Customer
         fields = [
             "id", "name", "phone", "email", "is_new_client", "notes", "sms_opted_out", "sms_opted_out_at",
-            "created_at", "updated_at",
+            "whatsapp_opted_out", "whatsapp_opted_out_at", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -60,17 +60,50 @@ class CustomerInputSerializer(serializers.Serializer):
         help_text="Any common spelling; stored as E.164 (+12125550123). Numbers without a country code are read "
                   "in PHONE_DEFAULT_REGION.",
     )
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=254)
 
     def validate_phone(self, value):
-        try:
-            return normalise_phone(value) or ""
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.messages) from None
+        return _phone(value)
 
     def validate(self, attrs):
         if not attrs["phone"] and not attrs["email"]:
-            raise serializers.ValidationError({"phone": ["Give a phone number or an email address."]})
+            raise serializers.ValidationError({"phone": [NEEDS_A_WAY_TO_REACH]})
+        return attrs
+
+
+NEEDS_A_WAY_TO_REACH = "Give a phone number or an email address."
+
+
+def _phone(value):
+    try:
+        return normalise_phone(value) or ""
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages) from None
+
+
+class CustomerChangeSerializer(serializers.Serializer):
+    """PATCH: the fields given change; `null` or "" clears a phone or email (one of them must stay)."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, allow_null=True,
+        help_text="Any common spelling; stored as E.164. Empty or null clears it.",
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True, max_length=254,
+                                   help_text="Empty or null clears it.")
+    notes = serializers.CharField(required=False, allow_blank=True)
+    is_new_client = serializers.BooleanField(required=False, help_text="No completed visit yet.")
+
+    def validate_phone(self, value):
+        return _phone(value) if value else ""
+
+    def validate(self, attrs):
+        customer = self.instance
+        if "phone" in attrs or "email" in attrs:
+            phone = attrs["phone"] if "phone" in attrs else customer.phone
+            email = attrs["email"] if "email" in attrs else customer.email
+            if not phone and not email:
+                raise serializers.ValidationError({"phone": [NEEDS_A_WAY_TO_REACH]})
         return attrs
 
 

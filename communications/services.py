@@ -4,8 +4,10 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Max
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from communications import live
@@ -22,34 +24,117 @@ from communications.models import (
 from communications.phones import normalise_phone
 from communications.signals import conversation_ended, conversations_redacted, customer_forgotten
 
+NAME_MAX_LENGTH = Customer._meta.get_field("name").max_length
+EMAIL_MAX_LENGTH = Customer._meta.get_field("email").max_length
+
+
+class CustomerConflict(Exception):
+    """A phone or email meant for one customer already belongs to another (`holder`)."""
+
+    LABELS = {"phone": "phone number", "email": "email address"}
+
+    def __init__(self, *, field, holder):
+        self.field, self.holder = field, holder
+        self.message = f"Another customer already has this {self.LABELS[field]}."
+        super().__init__(self.message)
+
+
+def customer_with_email(email, *, exclude=None):
+    """The customer holding `email`, compared as the unique index compares (the database's LOWER)."""
+    customers = Customer.objects.alias(email_key=Lower("email")).filter(email_key=Lower(Value(email)))
+    if exclude is not None:
+        customers = customers.exclude(pk=exclude.pk)
+    return customers.first()
+
+
+def _clean_email(email):
+    email = (email or "").strip() or None
+    if email and len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError(f"An email address has at most {EMAIL_MAX_LENGTH} characters.", code="invalid_email")
+    return email
+
+
+def _unique_retrying(work):
+    """Run `work` in a savepoint; when a unique index refuses it (another request took the phone
+    or email a moment ago) run it again, so it finds theirs or raises CustomerConflict."""
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return work()
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
 
 def find_or_create_customer(*, phone=None, email=None, name=""):
-    """The customer with this phone (or else email), created when new; the name fills a blank one.
+    """The customer with this phone (or else email), created when new; the name fills a blank one,
+    and a blank phone or email takes the one given.
 
-    Raises ValidationError for a phone that is not one.
+    Raises ValidationError for a phone that is not one, and CustomerConflict when the customer
+    found by phone has no email and the email given is another customer's.
     """
     phone = normalise_phone(phone)
-    email = (email or "").strip() or None
-    customer = None
-    if phone:
-        customer = Customer.objects.filter(phone=phone).first()
-    if customer is None and email:
-        customer = Customer.objects.filter(email__iexact=email).first()
-    if customer is None:
-        return Customer.objects.create(phone=phone, email=email, name=name.strip())
-    changed = []
-    if name.strip() and not customer.name:
-        customer.name = name.strip()
-        changed.append("name")
-    if phone and not customer.phone:
-        customer.phone = phone
-        changed.append("phone")
-    if email and not customer.email:
-        customer.email = email
-        changed.append("email")
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
-    return customer
+    email = _clean_email(email)
+    # A display name: the message that carried it keeps it whole.
+    name = (name or "").strip()[:NAME_MAX_LENGTH]
+
+    def find_or_create():
+        customer = Customer.objects.filter(phone=phone).first() if phone else None
+        if customer is None and email:
+            customer = customer_with_email(email)
+        if customer is None:
+            return Customer.objects.create(phone=phone, email=email, name=name)
+        changed = []
+        if name and not customer.name:
+            customer.name = name
+            changed.append("name")
+        if phone and not customer.phone:
+            customer.phone = phone  # found by email, so no one holds this phone
+            changed.append("phone")
+        if email and not customer.email:
+            holder = customer_with_email(email, exclude=customer)
+            if holder is not None:
+                raise CustomerConflict(field="email", holder=holder)
+            customer.email = email
+            changed.append("email")
+        if changed:
+            customer.save(update_fields=[*changed, "updated_at"])
+        return customer
+
+    return _unique_retrying(find_or_create)
+
+
+def update_customer(*, customer, **changes):
+    """Correct a customer's name, phone, email, notes or is_new_client (staff, through the API).
+
+    Phone and email are normalised; a phone or email that another customer holds raises
+    CustomerConflict, and nothing changes. Returns the customer, saved.
+    """
+    allowed = {"name", "phone", "email", "notes", "is_new_client"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"update_customer() cannot change {', '.join(sorted(unknown))}")
+    if "phone" in changes:
+        changes["phone"] = normalise_phone(changes["phone"])
+    if "email" in changes:
+        changes["email"] = _clean_email(changes["email"])
+
+    def update():
+        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        if changes.get("phone"):
+            holder = Customer.objects.filter(phone=changes["phone"]).exclude(pk=current.pk).first()
+            if holder is not None:
+                raise CustomerConflict(field="phone", holder=holder)
+        if changes.get("email"):
+            holder = customer_with_email(changes["email"], exclude=current)
+            if holder is not None:
+                raise CustomerConflict(field="email", holder=holder)
+        for field, value in changes.items():
+            setattr(current, field, value)
+        current.save(update_fields=[*changes, "updated_at"])
+        return current
+
+    return _unique_retrying(update)
 
 
 def start_conversation(*, channel, customer=None, metadata=None, at=None):
@@ -142,6 +227,12 @@ def merge_customers(*, keep, duplicate):
     """
     if keep.pk == duplicate.pk:
         raise ValueError("A customer cannot be merged into itself.")
+    # Fresh, locked rows: a stale `keep` saved at the end would put back what someone changed since,
+    # and one merged away by a concurrent merge would be re-inserted holding the duplicate's phone.
+    locked = Customer.objects.select_for_update().in_bulk([keep.pk, duplicate.pk])
+    if len(locked) < 2:
+        raise Customer.DoesNotExist("One of these customers was merged or removed a moment ago.")
+    keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     for relation in Customer._meta.related_objects:
         if relation.one_to_many:
             relation.related_model._base_manager.filter(**{relation.field.name: duplicate}).update(**{relation.field.name: keep})
@@ -156,6 +247,8 @@ def merge_customers(*, keep, duplicate):
     keep.is_new_client = keep.is_new_client and duplicate.is_new_client
     keep.sms_opted_out = keep.sms_opted_out or duplicate.sms_opted_out
     keep.sms_opted_out_at = keep.sms_opted_out_at or duplicate.sms_opted_out_at
+    keep.whatsapp_opted_out = keep.whatsapp_opted_out or duplicate.whatsapp_opted_out
+    keep.whatsapp_opted_out_at = keep.whatsapp_opted_out_at or duplicate.whatsapp_opted_out_at
     keep.save()
     return keep
 

@@ -26,7 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from communications.phones import normalise_phone
-from communications.services import find_or_create_customer
+from communications.services import CustomerConflict, find_or_create_customer
 from scheduling.availability import check_slot, nearest_openings, require_aware
 from scheduling.calendars import get_calendar
 from scheduling.exceptions import BookingRefused, SchedulingError, SlotTaken
@@ -114,7 +114,19 @@ def _customer_from(*, name, phone, email):
         raise BookingRefused(f"“{phone}” does not look like a phone number.", code="invalid_phone") from None
     if not normalised and not (email or "").strip():
         raise BookingRefused("A phone number is needed to book.", code="phone_required")
-    return find_or_create_customer(phone=normalised, email=email, name=name or "")
+    try:
+        return find_or_create_customer(phone=normalised, email=email, name=name or "")
+    except CustomerConflict as conflict:
+        # The phone is one customer's and the email another's: staff choose, rather than a guess.
+        holder = conflict.holder
+        raise BookingRefused(
+            f"{conflict.message[:-1]} ({holder}, customer {holder.pk}): choose that customer, or leave it out.",
+            code="customer_conflict",
+            details={"field": conflict.field, "customer": {"id": holder.pk, "name": holder.name,
+                                                           "phone": holder.phone, "email": holder.email}},
+        ) from None
+    except ValidationError as error:  # an email too long to be one
+        raise BookingRefused(error.messages[0], code="invalid_email") from None
 
 
 def _same_booking(*, conversation, customer, service, start):
