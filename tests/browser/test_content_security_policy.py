@@ -103,3 +103,46 @@ def test_the_policy_really_blocks_what_it_should(page, live_asgi):
     page.wait_for_timeout(300)
     # The refusal above is the one console error this test causes on purpose.
     page.console_errors[:] = [error for error in page.console_errors if "inline script" not in error]
+
+
+def test_the_browsable_api_runs_without_a_policy_violation(page, live_asgi, staff_login):
+    """Developers open /api/… in a browser: every list and a record of each kind, signed in as staff."""
+    from django.urls import URLResolver, get_resolver
+
+    def api_lists(patterns, prefix=""):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                yield from api_lists(entry.url_patterns, route)
+            elif route.startswith("api/") and "<" not in route and route not in VIEWERS:
+                yield "/" + route
+
+    customer = Customer.objects.create(name="Dana Reyes", phone="+12125550142")
+    conversation = start_conversation(channel=Channel.VOICE, customer=customer, at=timezone.now() - timedelta(minutes=5))
+    add_message(conversation_id=conversation.pk, author="customer", content="Hello", position=0)
+    paths = sorted(api_lists(get_resolver().url_patterns))
+    # The walk finds the API (a dozen lists), not just a few pages.
+    assert {"/api/customers", "/api/appointments", "/api/admin/calls", "/api/admin/metrics/overview"} <= set(paths)
+    paths += [f"/api/customers/{customer.pk}", f"/api/customers/{customer.pk}/history",
+              f"/api/admin/communications/{conversation.pk}", f"/api/admin/calls/{conversation.pk}/transcript"]
+    page.context.add_init_script(LISTEN)
+    staff_login(page, live_asgi)
+
+    refused = 0
+    for path in paths:
+        response = page.goto(f"{live_asgi}{path}")
+        assert response.status < 500, path
+        # A refusal (405 on the POST-only customers list, 400 on availability without a service) is a page too.
+        refused += response.status >= 400
+        page.locator(".response-info").wait_for()
+        assert violations(page) == [], path
+        assert page.evaluate("[...document.styleSheets].every((sheet) => sheet.href)"), path  # no inline <style>
+
+    # The browser logs each refused document's status; anything else logged (a missing style sheet) still fails.
+    status_lines = [e for e in page.console_errors if e.startswith("Failed to load resource: the server responded with a status of 4")]
+    assert len(status_lines) == refused
+    page.console_errors[:] = [e for e in page.console_errors if e not in status_lines]
+
+
+# Swagger UI, Redoc and the schema are walked in the test above (they need their own waits).
+VIEWERS = {"api/schema/", "api/docs/", "api/redoc/"}
