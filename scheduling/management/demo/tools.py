@@ -94,6 +94,7 @@ def availability(s, service, first_day, offered, *, total=None, provider=None, p
         "time_zone": s.clinic.time_zone, "start_date": arguments["start_date"], "end_date": arguments["end_date"],
         "part_of_day": part_of_day, "openings": openings,
         "openings_total": len(offered) if total is None else total, "summary": summary, "nearest_days": [],
+        "nearest_openings": [],
     }
 
 
