@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from communications.audit import AuditedAdmin, AuditEntryAdmin
@@ -11,12 +13,44 @@ from communications.models import (
     OutboundMessage,
     VoiceCallDetail,
 )
+from communications.phones import normalise_phone
+from communications.services import CustomerConflict, customer_with_email
 
 admin.site.register(AuditEntry, AuditEntryAdmin)
 
 
+class CustomerAdminForm(forms.ModelForm):
+    """Says which customer already holds a phone or email (the unique index alone says "Constraint … is violated")."""
+
+    class Meta:
+        model = Customer
+        fields = "__all__"
+
+    def clean_phone(self):
+        try:
+            phone = normalise_phone(self.cleaned_data.get("phone"))
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        holder = Customer.objects.filter(phone=phone).exclude(pk=self.instance.pk).first() if phone else None
+        if holder is not None:
+            raise forms.ValidationError(self._held_by(CustomerConflict(field="phone", holder=holder)))
+        return phone
+
+    def clean_email(self):
+        email = (self.cleaned_data.get("email") or "").strip() or None
+        holder = customer_with_email(email, exclude=self.instance if self.instance.pk else None) if email else None
+        if holder is not None:
+            raise forms.ValidationError(self._held_by(CustomerConflict(field="email", holder=holder)))
+        return email
+
+    @staticmethod
+    def _held_by(conflict):
+        return f"{conflict.message[:-1]}: {conflict.holder} (customer {conflict.holder.pk}). Merge them on the dashboard."
+
+
 @admin.register(Customer)
 class CustomerAdmin(AuditedAdmin):
+    form = CustomerAdminForm
     list_display = ["name", "phone", "email", "is_new_client", "sms_opted_out", "created_at"]
     list_filter = ["is_new_client", "sms_opted_out"]
     search_fields = ["name", "phone", "email"]
