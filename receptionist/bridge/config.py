@@ -20,6 +20,23 @@ UNAVAILABLE = "Our assistant is not available right now. Please call the clinic{
 TIME_LIMIT_LINE = ("We've reached the time limit for this call. Thank you for calling, and please call again if "
                    "there's anything else. Goodbye!")
 BENIGN_ERRORS = {"response_cancel_not_active", "conversation_already_has_active_response"}
+# When a response ends unfinished: a failed one is retried once, then this is shown (the engine is failing,
+# so it may not be able to say it); one cut off, or stopped by OpenAI's safety filter, gets a spoken line.
+RESPONSE_FAILED_LINE = "I'm sorry, I'm having trouble answering right now. Could you say that again?"
+CUT_OFF_LINE = "I'm sorry, I went on too long there. Which part would you like me to go over?"
+FILTERED_LINE = "I'm sorry, I can't help with that one. Is there anything else I can do for you?"
+LOW_RATE_LIMIT = 0.10  # a rate limit with less than this share remaining is logged and recorded
+# Parts of the session a call can do without: when OpenAI refuses one (error.param names it), the update
+# is sent once more without it and the call goes on, with what was dropped on record. Anything else
+# refused (instructions, tools, formats, turn detection) ends the call: it would run on settings that
+# OpenAI never confirmed.
+OPTIONAL_SESSION_PARTS = (
+    ("audio", "input", "transcription"),  # the caller's words are then not written down
+    ("audio", "input", "noise_reduction"),
+    ("audio", "output", "voice"),  # OpenAI's default voice
+    ("audio", "output", "speed"),
+    ("max_output_tokens",),
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class VoiceConfig:
     outbound_buffer_ms: int
     filler_after_ms: int
     connect_timeout: float
+    max_output_tokens: int
 
     @classmethod
     def from_settings(cls):
@@ -42,6 +60,7 @@ class VoiceConfig:
             transcription_model=settings.VOICE_TRANSCRIPTION_MODEL, max_call_seconds=settings.VOICE_MAX_CALL_SECONDS,
             max_frame_bytes=settings.VOICE_MAX_FRAME_BYTES, outbound_buffer_ms=settings.VOICE_OUTBOUND_BUFFER_MS,
             filler_after_ms=settings.VOICE_FILLER_AFTER_MS, connect_timeout=settings.VOICE_UPSTREAM_CONNECT_TIMEOUT,
+            max_output_tokens=settings.VOICE_MAX_OUTPUT_TOKENS,
         )
 
 
@@ -113,5 +132,5 @@ def realtime_session(config, *, instructions, tools):
                       "noise_reduction": {"type": "near_field"}, "turn_detection": detection},
             "output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE}, "voice": config.voice},
         },
-        "tools": tools, "tool_choice": "auto",
+        "tools": tools, "tool_choice": "auto", "max_output_tokens": config.max_output_tokens,
     }

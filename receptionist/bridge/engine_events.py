@@ -7,11 +7,14 @@ import asyncio
 import base64
 import binascii
 import logging
+import secrets
 
 from channels.db import database_sync_to_async
 
 from receptionist import services
-from receptionist.bridge.config import BENIGN_ERRORS, AudioItem, SessionLost
+from receptionist.bridge.config import (
+    BENIGN_ERRORS, CUT_OFF_LINE, FILTERED_LINE, LOW_RATE_LIMIT, RESPONSE_FAILED_LINE, AudioItem, SessionLost,
+)
 from receptionist.prompt import FILLER_LINE, say_exactly
 from receptionist.tools import ToolContext, ToolResult, run_tool
 
@@ -52,7 +55,8 @@ class EngineEvents:
         response = event.get("response") or {}
         self.response_active = True
         self.current_response_id = response.get("id")
-        self.current_out_of_band = (response.get("metadata") or {}).get("ava_purpose") == "filler"
+        self.current_purpose = (response.get("metadata") or {}).get("ava_purpose")
+        self.current_out_of_band = self.current_purpose == "filler"
 
     async def _on_output_item_added(self, event):
         item = event.get("item") or {}
@@ -91,6 +95,17 @@ class EngineEvents:
     async def _on_caller_failed(self, event):
         self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"), "text": "",
                             "final": True, "failed": True})
+        self.writer.put(services.record_event, conversation_id=self.conversation_id, type="transcription_failed",
+                        data={"item_id": event.get("item_id"), "error": event.get("error") or {}})
+
+    async def _on_rate_limits(self, event):
+        for limit in event.get("rate_limits") or []:
+            name, total, left = limit.get("name"), limit.get("limit"), limit.get("remaining")
+            if total and left is not None and left < total * LOW_RATE_LIMIT and name not in self.low_rate_limits:
+                self.low_rate_limits.add(name)  # once per limit and call: it is reported with every response
+                log.warning("OpenAI %s rate limit low: %s of %s left", name, left, total)
+                self.writer.put(services.record_event, conversation_id=self.conversation_id, type="rate_limit_low",
+                                data=limit)
 
     async def _on_audio_done(self, event):
         item = self.audio_items.get(event.get("item_id"))
@@ -181,12 +196,57 @@ class EngineEvents:
             if item is not None and not item.saved:
                 item.done = True
                 self._save_assistant(item)
+        status = response.get("status")
+        if status == "completed":
+            self.failed_in_a_row = 0
+        elif status in ("failed", "incomplete") and not self.tool_batch:
+            self._unfinished(response)
         if self.tool_batch:
             batch, self.tool_batch = self.tool_batch, []
             self.tools_pending = True
             self._spawn(self._finish_tools(batch, answer=response.get("status") != "cancelled"), name="tools")
             return
         await self._next_after_response()
+
+    def _unfinished(self, response):
+        """A response that failed or was cut off: the caller hears (or sees) something, and the call goes on.
+
+        Failed (a fault at OpenAI): asked again once, then a shown apology. Cut off at max_output_tokens
+        or by the safety filter: asking again would end the same way, so a short spoken line instead.
+        """
+        status, details = response.get("status"), response.get("status_details") or {}
+        reason, purpose = details.get("reason"), self.current_purpose
+        if status == "incomplete" and reason not in ("max_output_tokens", "content_filter"):
+            return  # cut off by the caller (turn_detected): a barge-in, not a failure
+        if purpose == "filler" or self.pending_response is not None or self.end_after_response:
+            action = "none"  # what comes next (the caller's turn, the goodbye) replaces it
+        elif status == "failed":
+            self.failed_in_a_row += 1
+            if self.failed_in_a_row == 1 and self.sent_response is not None:
+                action, self.pending_response = "retried", self.sent_response
+            else:
+                action = "apology_shown"
+                self._show_apology(RESPONSE_FAILED_LINE, reason="response_failed")
+        elif purpose == "apology":
+            action = "apology_shown"  # even the apology was cut off
+            self._show_apology(CUT_OFF_LINE if reason == "max_output_tokens" else FILTERED_LINE, reason=reason)
+        else:
+            action = "apology_spoken"
+            line = CUT_OFF_LINE if reason == "max_output_tokens" else FILTERED_LINE
+            self.pending_response = {"instructions": say_exactly(line), "metadata": {"ava_purpose": "apology"}}
+        log.warning("Realtime response %s (%s): %s", status, reason or details.get("error"), action)
+        self.writer.put(services.record_event, conversation_id=self.conversation_id, type=f"response_{status}",
+                        data={"response_id": response.get("id"), "status": status, "status_details": details,
+                              "purpose": purpose, "action": action})
+
+    def _show_apology(self, line, *, reason):
+        """Shown, not spoken: the engine cannot be relied on to say it. Kept in the transcript."""
+        item_id = f"notice_{secrets.token_hex(6)}"
+        self.outbound.json({"type": "transcript", "speaker": "assistant", "item_id": item_id, "text": line,
+                            "final": True, "shown_only": True})
+        self.writer.put(services.save_utterance, conversation_id=self.conversation_id, speaker="assistant",
+                        content=line, position=self.transcript.place(item_id, in_conversation=False), item_id="",
+                        sent_at=None, metadata={"shown_only": True, "reason": reason})
 
     async def _next_after_response(self):
         if self.tools_pending or self.finished:
@@ -229,9 +289,12 @@ class EngineEvents:
             return
         if code in BENIGN_ERRORS:
             return
-        log.warning("Realtime error: %s", error)
+        caused_by = self.sent_kinds.get(error.get("event_id"))  # which of our events it answers, if any
+        log.warning("Realtime error (answering %s): %s", caused_by, error)
         self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
-                        data={"where": "upstream", "code": code, "message": error.get("message", "")})
+                        data={"where": "upstream", "code": code, "message": error.get("message", ""),
+                              "param": error.get("param"), "event_id": error.get("event_id"),
+                              "caused_by": caused_by})
 
     async def _on_speech_started(self, event):
         # Server turn detection heard the caller: the page stops playback and reports what was played.
@@ -270,4 +333,5 @@ class EngineEvents:
         "response.done": _on_response_done,
         "error": _on_error,
         "input_audio_buffer.speech_started": _on_speech_started,
+        "rate_limits.updated": _on_rate_limits,
     }

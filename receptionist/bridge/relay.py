@@ -9,6 +9,7 @@ This file is the life cycle and the page's side; engine_events.py the engine's.
 """
 
 import asyncio
+import itertools
 import json
 import logging
 import math
@@ -24,6 +25,7 @@ from receptionist.bridge.config import (
 )
 from receptionist.bridge.engine_events import EngineEvents
 from receptionist.bridge.outbound import PageOutbound
+from receptionist.bridge.session import SessionRefused, confirm_session
 from receptionist.bridge.transcript import Transcript
 from receptionist.bridge.writer import PersistenceWriter
 from receptionist.engines import UpstreamClosed, UpstreamUnavailable, connect_engine, engine_name
@@ -32,6 +34,7 @@ from receptionist.tools import tool_schemas
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 16384  # a control message is small; anything bigger is refused unread
+SENT_EVENTS_KEPT = 256  # client events remembered by event_id, to name what an error answers
 
 class VoiceBridge(EngineEvents):
     def __init__(self, *, send_text, send_bytes, close_page, session_id, user_agent=""):
@@ -70,6 +73,12 @@ class VoiceBridge(EngineEvents):
         self.interruptions = 0
         self.late_audio_dropped = 0
         self.usage = {}
+        self._event_numbers = itertools.count(1)
+        self.sent_kinds = {}  # event_id -> type of the client events sent lately
+        self.current_purpose = None  # the running response's metadata.ava_purpose (filler, apology)
+        self.sent_response = None  # the params of the last response.create, to retry a failed one
+        self.failed_in_a_row = 0
+        self.low_rate_limits = set()
         self.finished = False
         self.done = asyncio.Event()
         self._tasks = set()
@@ -103,8 +112,10 @@ class VoiceBridge(EngineEvents):
         try:
             await self._connect()
         except UpstreamUnavailable as exc:
-            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
-                            data={"where": "upstream_start", "reason": str(exc)})
+            data = {"where": "upstream_start", "reason": str(exc)}
+            if isinstance(exc, SessionRefused):
+                data.update(where="session_refused", **exc.details)
+            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error", data=data)
             phone = f" at {self.info['clinic_phone']}" if self.info.get("clinic_phone") else ""
             self.outbound.json({"type": "error", "code": "assistant_unavailable",
                                 "message": UNAVAILABLE.format(phone=phone)})
@@ -132,9 +143,10 @@ class VoiceBridge(EngineEvents):
         return f" at {self.info['clinic_phone']}" if self.info.get("clinic_phone") else ""
 
     async def _connect(self):
-        self.upstream = await connect_engine(timeout=self.config.connect_timeout)
-        await self.upstream.send({"type": "session.update", "session": self._session()})
+        early_events = await self._open_session()
         self.upstream_ready = True
+        for event in early_events:
+            await self._on_event(event)
         if self.pending_audio:
             pending, self.pending_audio = bytes(self.pending_audio), bytearray()
             await self._append(pending)
@@ -145,6 +157,24 @@ class VoiceBridge(EngineEvents):
 
     def _session(self):
         return realtime_session(self.config, instructions=self.info["instructions"], tools=tool_schemas())
+
+    def _event_id(self):
+        return f"ava_{next(self._event_numbers)}"
+
+    async def _open_session(self):
+        """Connect, and return once OpenAI has confirmed the session (SessionRefused when it does not)."""
+        self.upstream = await connect_engine(timeout=self.config.connect_timeout)
+        confirmed = await confirm_session(self.upstream, self._session(), timeout=self.config.connect_timeout,
+                                          event_id=self._event_id)
+        if confirmed.dropped:
+            log.warning("Realtime session confirmed without %s", [d["part"] for d in confirmed.dropped])
+            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="session_degraded",
+                            data={"dropped": confirmed.dropped})
+        if confirmed.differences:
+            log.warning("Realtime session differs from what was asked: %s", confirmed.differences)
+            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="session_mismatch",
+                            data={"differences": confirmed.differences})
+        return confirmed.early_events
 
     async def _recover(self, reason):
         """One reconnect with the conversation re-seeded; else an apology and a clean end."""
@@ -162,13 +192,13 @@ class VoiceBridge(EngineEvents):
         self._reset_turn_state()
         try:
             self.info["instructions"] = await database_sync_to_async(services.session_instructions)()
-            self.upstream = await connect_engine(timeout=self.config.connect_timeout)
-            await self.upstream.send({"type": "session.update", "session": self._session()})
+            early_events = await self._open_session()
             for n, (speaker, words) in enumerate(self.transcript.conversation_so_far()[-SEED_LINES:]):
                 item_id = f"seed{self.reconnects}_{n}_{secrets.token_hex(4)}"
                 self.transcript.seeded.add(item_id)
                 kind = "input_text" if speaker == "caller" else "output_text"
-                await self.upstream.send({"type": "conversation.item.create", "item": {
+                await self.upstream.send({"type": "conversation.item.create", "event_id": self._event_id(),
+                                          "item": {
                     "id": item_id, "type": "message", "role": "user" if speaker == "caller" else "assistant",
                     "content": [{"type": kind, "text": words}]}})
         except (UpstreamUnavailable, UpstreamClosed) as exc:
@@ -177,6 +207,8 @@ class VoiceBridge(EngineEvents):
             await self._finish("upstream_lost", failed=True, say=APOLOGY.format(phone=self._phone()))
             return
         self.upstream_ready = True
+        for event in early_events:
+            await self._on_event(event)
         self.writer.put(services.record_event, conversation_id=self.conversation_id, type="reconnected",
                         data={"reason": reason, "attempt": self.reconnects})
         if self.pending_audio:
@@ -400,6 +432,10 @@ class VoiceBridge(EngineEvents):
     async def _send(self, event):
         if self.upstream is None or not self.upstream_ready:
             return False
+        event["event_id"] = event_id = self._event_id()
+        self.sent_kinds[event_id] = event["type"]
+        if len(self.sent_kinds) > SENT_EVENTS_KEPT:
+            del self.sent_kinds[next(iter(self.sent_kinds))]
         try:
             await self.upstream.send(event)
             return True
@@ -413,6 +449,7 @@ class VoiceBridge(EngineEvents):
                 self.pending_response = params
             return
         self.response_active = True
+        self.sent_response = params
         await self._send({"type": "response.create", "response": params})
 
     async def _cancel_response(self):

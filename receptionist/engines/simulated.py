@@ -79,6 +79,14 @@ class RealtimeError(Exception):
         self.code, self.message, self.param, self.type = code, message, param, type
 
 
+class ResponseEnded(Exception):
+    """Ends a response unfinished, as OpenAI can: status `failed` or `incomplete`, with its status_details."""
+
+    def __init__(self, status, details):
+        super().__init__(status)
+        self.status, self.details = status, details
+
+
 class Response:
     """One response being produced: the responder speaks through it."""
 
@@ -90,6 +98,7 @@ class Response:
         self.instructions = params.get("instructions") or ""
         self.output = []
         self.status = "in_progress"
+        self.status_details = None
         self.output_text_tokens = 0
         self.output_audio_tokens = 0
 
@@ -151,9 +160,13 @@ class Response:
                                     "delta": base64.b64encode(pcm).decode()})
                 if pace:
                     await asyncio.sleep(pace)
-        except asyncio.CancelledError:
-            # Cancelled mid-item: the item keeps what was generated, like OpenAI's.
+                self._check_budget("".join(spoken), sent_ms)
+        except (asyncio.CancelledError, ResponseEnded) as exc:
+            # Cancelled or cut off mid-item: the item keeps what was generated, like OpenAI's.
             item["content"] = [{"type": "output_audio", "transcript": "".join(spoken)}]
+            if isinstance(exc, ResponseEnded):
+                self.output_text_tokens += len("".join(spoken)) // 4
+                self.output_audio_tokens += sent_ms // 50
             await self._finish_item(item, "incomplete")
             raise
         transcript = "".join(spoken) if len(spoken) else text
@@ -171,6 +184,13 @@ class Response:
         self.output_text_tokens += max(1, len(text) // 4)
         self.output_audio_tokens += total_ms // 50
         return item
+
+    def _check_budget(self, text, audio_ms):
+        """OpenAI stops a response at max_output_tokens (the response's, else the session's)."""
+        limit = self.params.get("max_output_tokens", self.sim.session.get("max_output_tokens"))
+        spent = self.output_text_tokens + self.output_audio_tokens + len(text) // 4 + audio_ms // 50
+        if isinstance(limit, int) and spent > limit:
+            raise ResponseEnded("incomplete", {"type": "incomplete", "reason": "max_output_tokens"})
 
     async def call_function(self, name, arguments):
         """Call a function: the item, the argument deltas, and `.done` with the JSON string."""
@@ -197,7 +217,7 @@ class Response:
                                          "audio_tokens": self.output_audio_tokens}}
 
     def as_dict(self):
-        details = None
+        details = self.status_details
         if self.status == "cancelled":
             details = {"type": "cancelled", "reason": "client_cancelled"}
         return {"object": "realtime.response", "id": self.id, "status": self.status, "status_details": details,
@@ -419,8 +439,12 @@ class RealtimeSimulator:
             response.status = "completed"
         except asyncio.CancelledError:
             response.status = "cancelled"
+        except ResponseEnded as ended:
+            response.status, response.status_details = ended.status, ended.details
         except Exception as exc:  # a broken responder fails the response, as a server fault would
             response.status = "failed"
+            response.status_details = {"type": "failed", "error": {
+                "type": "server_error", "code": None, "message": f"The server had an error: {exc}"}}
             await self.emit({"type": "error", "error": {"type": "server_error", "code": None,
                                                         "message": f"The server had an error: {exc}",
                                                         "param": None, "event_id": None}})

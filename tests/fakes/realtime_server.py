@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from receptionist.engines.simulated import RealtimeSimulator
+from receptionist.engines.simulated import RealtimeError, RealtimeSimulator, ResponseEnded
 from receptionist.prompt import line_to_say
 from tests.fakes.realtime_wire import mismatches
 
@@ -53,6 +53,25 @@ class Wait:
     seconds: float
 
 
+@dataclass
+class Fail:
+    """The response ends `failed`, as a fault at OpenAI ends it (status_details.error)."""
+    message: str = "The server had an error while processing your request."
+    code: str | None = "server_error"
+
+
+@dataclass
+class Filtered:
+    """OpenAI's safety filter stops the response: `incomplete`, reason `content_filter`."""
+
+
+def _merged(base, overrides):
+    merged = dict(base)
+    for key, value in overrides.items():
+        merged[key] = _merged(base.get(key) or {}, value) if isinstance(value, dict) else value
+    return merged
+
+
 class FakeSession:
     """One websocket session: what the client sent (with arrival times) and what it was sent."""
 
@@ -69,6 +88,8 @@ class FakeSession:
         self.simulator = None
 
     async def emit(self, event):
+        if event["type"] == "session.updated" and self.server.confirm_overrides:
+            event = {**event, "session": _merged(event["session"], self.server.confirm_overrides)}
         self.sent.append(event)
         self.server.check_wire(event, side="server")
         try:
@@ -121,6 +142,9 @@ class FakeRealtimeServer:
         # asynchronous: the caller's words often land after Ava's reply).
         self.transcript_delay_responses = 0
         self.refuse_connections = 0
+        self.session_refusals = []  # [param, code, message, times left or None]
+        self.confirm_overrides = {}  # merged into what session.updated echoes (a server keeping its own values)
+        self.ignore_session_updates = False  # never answer a session.update at all
         self._server = None
         self.port = None
 
@@ -157,6 +181,24 @@ class FakeRealtimeServer:
     def reply(self, *actions):
         """Queue what the next ordinary response does: Say, Call, Wait, or an async fn(response)."""
         self.script.append(actions)
+
+    def refuse_session(self, param, *, code="invalid_value", message=None, times=None):
+        """Refuse every `session.update` that sets `param` (e.g. "session.audio.input.transcription.model"),
+        as OpenAI refuses a retired model, an unknown voice or a bad tool schema: an `error` naming the
+        param, with the update's event_id, and the session left as it was. `times`: only that many."""
+        self.session_refusals.append([param, code, message or f"Invalid value for '{param}'.", times])
+
+    def _refusal(self, event):
+        for refusal in self.session_refusals:
+            param, code, message, times = refusal
+            value = event.get("session") or {}
+            for key in param.removeprefix("session.").split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None and times != 0:
+                if times is not None:
+                    refusal[3] = times - 1
+                return RealtimeError(code, message, param=param)
+        return None
 
     def hear(self, *transcripts):
         """Queue what the next committed audio buffers are transcribed as."""
@@ -225,6 +267,12 @@ class FakeRealtimeServer:
                 event = json.loads(raw)
                 session.received.append((time.perf_counter(), event))
                 self.check_wire(event, side="client")
+                if event.get("type") == "session.update" and self.ignore_session_updates:
+                    continue
+                refusal = self._refusal(event) if event.get("type") == "session.update" else None
+                if refusal is not None:
+                    await session.simulator.error(refusal, event)
+                    continue
                 await session.simulator.handle(event)
         except ConnectionClosed:
             pass
@@ -244,6 +292,11 @@ class FakeRealtimeServer:
                 await response.call_function(action.name, action.arguments)
             elif isinstance(action, Wait):
                 await asyncio.sleep(action.seconds)
+            elif isinstance(action, Fail):
+                raise ResponseEnded("failed", {"type": "failed", "error": {
+                    "type": "server_error", "code": action.code, "message": action.message}})
+            elif isinstance(action, Filtered):
+                raise ResponseEnded("incomplete", {"type": "incomplete", "reason": "content_filter"})
             else:
                 await action(response)
 
