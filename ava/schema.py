@@ -141,7 +141,7 @@ def _metric_components():
     figures |= {name: serializers.FloatField(allow_null=True) for name in DERIVED_FIELDS}
     # One class per component: DRF copies declared fields, so one instance may serve several.
     figures_component = inline_serializer("MetricFigures", figures)
-    by_channel = inline_serializer("MetricsByChannel", dict.fromkeys(("voice", "sms", "email"), figures_component))
+    by_channel = inline_serializer("MetricsByChannel", dict.fromkeys(("voice", "sms", "whatsapp", "email"), figures_component))
     period = {
         "period": serializers.ChoiceField(choices=["today", "week", "month", "custom"]),
         "start": serializers.DateField(),

@@ -51,8 +51,8 @@ class CustomerAdminForm(forms.ModelForm):
 @admin.register(Customer)
 class CustomerAdmin(AuditedAdmin):
     form = CustomerAdminForm
-    list_display = ["name", "phone", "email", "is_new_client", "sms_opted_out", "created_at"]
-    list_filter = ["is_new_client", "sms_opted_out"]
+    list_display = ["name", "phone", "email", "is_new_client", "sms_opted_out", "whatsapp_opted_out", "created_at"]
+    list_filter = ["is_new_client", "sms_opted_out", "whatsapp_opted_out"]
     search_fields = ["name", "phone", "email"]
 
 

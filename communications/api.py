@@ -86,6 +86,7 @@ _CUSTOMER = {
     "id": 42, "name": "Dana Whitfield", "phone": "+12125550142", "email": "dana@example.com", "is_new_client": True,
     "notes": "", "sms_opted_out": False, "sms_opted_out_at": None,
     "whatsapp_opted_out": False, "whatsapp_opted_out_at": None,
+    "whatsapp_opted_out": False, "whatsapp_opted_out_at": None,
     "created_at": "2026-03-02T10:15:00-05:00", "updated_at": "2026-03-02T10:15:00-05:00",
 }
 _CUSTOMER_REF = {key: _CUSTOMER[key] for key in ("id", "name", "phone", "email")}

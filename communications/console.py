@@ -1,4 +1,4 @@
-"""The messaging console (staff): play a customer on SMS or email, watch Ava answer, read the outbox.
+"""The messaging console (staff): play a customer on SMS, WhatsApp or email, watch Ava answer, read the outbox.
 
 It is how a clinic tries Ava before connecting Twilio or SendGrid. A message written here goes
 through the same path as one from a provider's webhook (stored, threaded, answered by the text
@@ -18,7 +18,7 @@ from ava.auth import staff_required
 from communications import audit
 from communications.channels import email as email_channel
 from communications.channels import sms as sms_channel
-from communications.models import Channel, Conversation, Customer, OutboundMessage
+from communications.models import TWILIO_CHANNELS, Channel, Conversation, Customer, OutboundMessage
 from communications.phones import normalise_phone
 from communications.services import find_or_create_customer
 
@@ -27,11 +27,12 @@ CUSTOMER_CHOICES = 200
 
 
 class ConsoleMessageForm(forms.Form):
-    channel = forms.ChoiceField(choices=[(Channel.SMS, "SMS"), (Channel.EMAIL, "Email")], initial=Channel.SMS,
+    channel = forms.ChoiceField(choices=[(Channel.SMS, "SMS"), (Channel.WHATSAPP, "WhatsApp"), (Channel.EMAIL, "Email")],
+                                initial=Channel.SMS,
                                 widget=forms.RadioSelect)
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False, empty_label="A new customer…",
                                       help_text="Or leave it and give a phone or email below.")
-    phone = forms.CharField(required=False, max_length=30, help_text="For SMS, e.g. +1 212 555 0142")
+    phone = forms.CharField(required=False, max_length=30, help_text="For SMS or WhatsApp, e.g. +1 212 555 0142")
     email = forms.EmailField(required=False, help_text="For email")
     name = forms.CharField(required=False, max_length=200)
     subject = forms.CharField(required=False, max_length=200, help_text="Email only")
@@ -45,7 +46,7 @@ class ConsoleMessageForm(forms.Form):
     def clean(self):
         data = super().clean()
         customer = data.get("customer")
-        if data.get("channel") == Channel.SMS:
+        if data.get("channel") in TWILIO_CHANNELS:
             try:
                 phone = normalise_phone(data.get("phone")) or (customer.phone if customer else None)
             except ValidationError as error:
@@ -68,15 +69,15 @@ def _thread(conversation_id):
     if conversation is None or not (conversation.metadata or {}).get("console"):
         return None, []
     items = [("message", m) for m in conversation.messages.all()]
-    items += [("event", e) for e in conversation.events.filter(type__in=["tool_call", "sms_opt_out", "sms_opt_in",
-                                                                        "escalated", "thread_closed"])]
+    items += [("event", e) for e in conversation.events.filter(type__in=[
+        "tool_call", "sms_opt_out", "sms_opt_in", "whatsapp_opt_out", "whatsapp_opt_in", "escalated", "thread_closed"])]
     items.sort(key=lambda pair: (pair[1].sent_at if pair[0] == "message" else pair[1].at))
     return conversation, items
 
 
 def _outbox(channel):
     rows = OutboundMessage.objects.select_related("customer")
-    if channel in (Channel.SMS, Channel.EMAIL):
+    if channel in Channel.values:
         rows = rows.filter(channel=channel)
     return list(rows[:OUTBOX_LIMIT])
 
@@ -96,7 +97,7 @@ def _context(request, form=None):
         "waiting": waiting,
         "outbox": _outbox(outbox_channel),
         "outbox_channel": outbox_channel,
-        "outbox_channels": [("", "All"), (Channel.SMS, "SMS"), (Channel.EMAIL, "Email")],
+        "outbox_channels": [("", "All"), (Channel.SMS, "SMS"), (Channel.WHATSAPP, "WhatsApp"), (Channel.EMAIL, "Email")],
     }
 
 
@@ -119,11 +120,11 @@ def console_send(request):
     if not form.is_valid():
         return render(request, "dashboard/console.html", _context(request, form), status=400)
     data, started = form.cleaned_data, timezone.now()
-    if data["channel"] == Channel.SMS:
+    if data["channel"] in TWILIO_CHANNELS:
         if data.get("name"):
             find_or_create_customer(phone=data["address"], name=data["name"])  # known before Ava answers
-        received = sms_channel.receive_sms(message_sid=None, from_number=data["address"], body=data["body"],
-                                           console=True)
+        received = sms_channel.receive_sms(message_sid=None, body=data["body"], console=True,
+                                           from_number=sms_channel.twilio_address(data["channel"], data["address"]))
     else:
         received = email_channel.receive_email(from_email=data["address"], from_name=data.get("name") or "",
                                                subject=data.get("subject") or "A question", text=data["body"],

@@ -152,7 +152,9 @@ def test_channels_outcomes_and_sentiment_break_the_period_down(staff_client, cli
     outcomes = staff_client.get("/api/admin/analytics/outcomes", SUNDAY_ONLY).json()
     sentiment = staff_client.get("/api/admin/analytics/sentiment", SUNDAY_ONLY).json()
 
-    assert [(c["channel"], c["conversations"]) for c in channels] == [("voice", 4), ("sms", 2), ("email", 1)]
+    # Every channel is listed, busiest first, WhatsApp with none that day.
+    assert [(c["channel"], c["conversations"]) for c in channels] == [("voice", 4), ("sms", 2), ("email", 1),
+                                                                      ("whatsapp", 0)]
     assert channels[2] == {"channel": "email", "label": "Email", **SUNDAY_EMAIL}
     by_outcome = {o["outcome"]: o["count"] for o in outcomes["outcomes"]}
     assert by_outcome == {"booked": 2, "rescheduled": 1, "cancelled": 1, "info_only": 1, "escalated": 1,

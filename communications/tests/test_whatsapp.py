@@ -11,6 +11,7 @@ from analytics import services as analytics
 from analytics.models import DailyMetric
 from communications.channels import sms
 from communications.models import Channel, CommunicationEvent, Conversation, Customer, Message, OutboundMessage
+from communications.services import merge_customers
 from communications.tests.factories import CustomerFactory
 from communications.tests.messaging_fixtures import (  # noqa: F401  (fixtures)
     CLINIC_NUMBER,
@@ -248,3 +249,29 @@ def test_the_metrics_count_it_under_whatsapp(client, spa, twilio, staff_client, 
                                                                   "end": day.isoformat()}).json()["channels"]
     assert {row["channel"]: row["label"] for row in channels}["whatsapp"] == "WhatsApp"
     assert Message.objects.filter(conversation=conversation, author="assistant").count() == 1
+
+
+def test_staff_can_play_a_whatsapp_customer_in_the_console(staff_client, spa, twilio,
+                                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post("/dashboard/console/send/", {"channel": "whatsapp", "phone": "(212) 555-0142",
+                                                                 "body": "Where do I park?"})
+
+    conversation = Conversation.objects.get()
+    assert response.status_code == 302
+    assert conversation.channel == Channel.WHATSAPP and conversation.metadata["console"] is True
+    reply = OutboundMessage.objects.get()
+    assert reply.channel == Channel.WHATSAPP and reply.status == "outbox"  # the console never sends
+    assert twilio.sent == []
+    outbox = staff_client.get("/dashboard/console/?outbox=whatsapp").content.decode()
+    assert 'aria-current="page">WhatsApp</a>' in outbox and "Mercer Street" in outbox
+
+
+def test_a_whatsapp_opt_out_survives_a_customer_merge(spa, twilio):
+    sms.receive_sms(message_sid="SM" + "1" * 32, from_number=f"whatsapp:{CALLER}", body="STOP")
+    keep = CustomerFactory(name="Maya Patel", phone=None, email="maya.patel@example.com")
+    merged = merge_customers(keep=keep, duplicate=Customer.objects.get(phone=CALLER))
+
+    merged.refresh_from_db()
+    assert merged.phone == CALLER and merged.whatsapp_opted_out and merged.whatsapp_opted_out_at is not None
+    assert not merged.sms_opted_out
