@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.fields.json import KT
 
-from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome
+from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome, Sentiment
 from scheduling.models import Appointment
 
 CHANNELS = [choice.value for choice in Channel]
@@ -30,6 +30,12 @@ DERIVED_FIELDS = [
     "average_call_seconds", "conversion_rate", "average_satisfaction", "escalation_rate",
     "containment_rate", "average_first_response_seconds",
 ]
+# The overview's breakdowns: summable too, stored beside the counts but not part of the headline
+# figures. Conversations without an outcome (or a tone) are the ones not scored yet.
+OUTCOME_FIELDS = {value: f"outcome_{value}" for value in Outcome.values}
+SENTIMENT_FIELDS = {value: f"sentiment_{value}" for value in Sentiment.values}
+BREAKDOWN_FIELDS = ["availability_checked", "booking_attempted", *OUTCOME_FIELDS.values(), *SENTIMENT_FIELDS.values()]
+HOURS_FIELD = "conversations_by_hour"  # 24 counts, by the clinic-local hour a conversation started
 
 # Tool calls (the assistant's contract, ARCHITECTURE.md) that show booking intent.
 INTENT_TOOLS = {"check_availability", "book_appointment"}
@@ -46,9 +52,23 @@ def empty_counts():
     return dict.fromkeys(COUNT_FIELDS, 0)
 
 
+def empty_figures():
+    """The counts plus the breakdowns: one day on one channel, as the rollup stores it."""
+    return {**empty_counts(), **dict.fromkeys(BREAKDOWN_FIELDS, 0), HOURS_FIELD: [0] * 24}
+
+
 def add_counts(total, more):
     for name in COUNT_FIELDS:
         total[name] += more[name]
+    return total
+
+
+def add_figures(total, more):
+    """add_counts for empty_figures(): the breakdowns and the hours too."""
+    add_counts(total, more)
+    for name in BREAKDOWN_FIELDS:
+        total[name] += more[name]
+    total[HOURS_FIELD] = [a + b for a, b in zip(total[HOURS_FIELD], more[HOURS_FIELD])]
     return total
 
 
@@ -60,7 +80,7 @@ def derive(counts):
     """Counts plus the rates and averages they imply (None where the denominator is zero)."""
     engaged = counts["conversations"] - counts["abandoned"]
     return {
-        **counts,
+        **{name: counts[name] for name in COUNT_FIELDS},
         "average_call_seconds": _ratio(counts["talk_time_seconds"], counts["calls_with_duration"], 1),
         "conversion_rate": _ratio(counts["booked_conversations"], counts["booking_intent_conversations"]),
         "average_satisfaction": _ratio(counts["satisfaction_sum"], counts["satisfaction_count"], 2),
@@ -73,29 +93,31 @@ def derive(counts):
 
 
 def figures_by_day(first, last, tz):
-    """{date: {channel: counts}} for every clinic-local day in [first, last], empty days included."""
+    """{date: {channel: empty_figures()}} for every clinic-local day in [first, last], empty days included."""
     start, _ = local_day_bounds(first, tz)
     _, end = local_day_bounds(last, tz)
-    figures = _figures(start, end, bucket=lambda started_at: started_at.astimezone(tz).date())
+    figures = _figures(start, end, tz)
     days = {}
     day = first
     while day <= last:
-        days[day] = figures.get(day) or {channel: empty_counts() for channel in CHANNELS}
+        days[day] = figures.get(day) or {channel: empty_figures() for channel in CHANNELS}
         day += timedelta(days=1)
     return days
 
 
-def _figures(start, end, *, bucket):
-    """Counts per bucket(started_at) and channel for conversations that started in [start, end)."""
+def _figures(start, end, tz):
+    """Figures per clinic-local day and channel for conversations that started in [start, end)."""
     in_range = {"conversation__started_at__gte": start, "conversation__started_at__lt": end}
     conversations = list(
         Conversation.objects.filter(started_at__gte=start, started_at__lt=end).values_list(
-            "pk", "channel", "escalated", "outcome", "satisfaction_score", "started_at", "ended_at",
+            "pk", "channel", "escalated", "outcome", "sentiment", "satisfaction_score", "started_at", "ended_at",
             "voice__duration_seconds",
         ).order_by()
     )
     escalated_ids = set()
     intent_ids = set()
+    availability_ids = set()
+    attempted_ids = set()
     rescheduled = defaultdict(int)
     cancelled = defaultdict(int)
     events = (
@@ -112,6 +134,7 @@ def _figures(start, end, *, bucket):
             escalated_ids.add(conversation_id)
         elif tool in INTENT_TOOLS:
             intent_ids.add(conversation_id)
+            (availability_ids if tool == "check_availability" else attempted_ids).add(conversation_id)
         elif tool == "reschedule_appointment" and not failed:
             rescheduled[conversation_id] += 1
         elif tool == "cancel_appointment" and not failed:
@@ -129,11 +152,21 @@ def _figures(start, end, *, bucket):
     )
     first_response = _first_response_seconds(start, end)
 
-    figures = {bucket(start): {channel: empty_counts() for channel in CHANNELS}}
-    for pk, channel, escalated, outcome, score, started_at, ended_at, voice_duration in conversations:
-        channels = figures.setdefault(bucket(started_at), {name: empty_counts() for name in CHANNELS})
-        row = channels.setdefault(channel, empty_counts())
+    figures = {}
+    for pk, channel, escalated, outcome, sentiment, score, started_at, ended_at, voice_duration in conversations:
+        local = started_at.astimezone(tz)
+        channels = figures.setdefault(local.date(), {name: empty_figures() for name in CHANNELS})
+        row = channels.setdefault(channel, empty_figures())
         row["conversations"] += 1
+        row[HOURS_FIELD][local.hour] += 1
+        if outcome in OUTCOME_FIELDS:
+            row[OUTCOME_FIELDS[outcome]] += 1
+        if sentiment in SENTIMENT_FIELDS:
+            row[SENTIMENT_FIELDS[sentiment]] += 1
+        if pk in availability_ids:
+            row["availability_checked"] += 1
+        if pk in attempted_ids:
+            row["booking_attempted"] += 1
         if channel == Channel.VOICE:
             row["voice_calls"] += 1
             duration = voice_duration

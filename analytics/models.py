@@ -37,6 +37,10 @@ class ConversationScore(models.Model):
         return f"{self.get_status_display()} by {self.scorer}: {self.conversation_id}"
 
 
+def no_hours():
+    return [0] * 24
+
+
 class DailyMetric(models.Model):
     """One clinic-local day on one channel, recomputed (upserted) by analytics.services.rollup_day.
 
@@ -54,6 +58,9 @@ class DailyMetric(models.Model):
       customer engaged, the share Ava handled alone (no transfer, no staff reply).
     - average_first_response_seconds (SMS and email): from the customer's first message to the
       first reply after it, averaged over conversations that have both.
+    - availability_checked / booking_attempted (the booking funnel), outcome_* and sentiment_*
+      (conversations by outcome and by tone; the rest are not scored yet) and conversations_by_hour
+      (the heat map) are counted over the same conversations.
     """
 
     date = models.DateField()
@@ -85,6 +92,30 @@ class DailyMetric(models.Model):
     first_response_count = models.PositiveIntegerField(default=0)
     first_response_seconds_total = models.PositiveIntegerField(default=0)
     average_first_response_seconds = models.FloatField(null=True, blank=True)
+
+    # The overview's breakdowns, stored so a week or a month is read, not counted (bench/README.md).
+    availability_checked = models.PositiveIntegerField(default=0, help_text="Conversations with a check_availability call.")
+    booking_attempted = models.PositiveIntegerField(default=0, help_text="Conversations with a book_appointment call.")
+    outcome_booked = models.PositiveIntegerField(default=0)
+    outcome_rescheduled = models.PositiveIntegerField(default=0)
+    outcome_cancelled = models.PositiveIntegerField(default=0)
+    outcome_info_only = models.PositiveIntegerField(default=0)
+    outcome_escalated = models.PositiveIntegerField(default=0)
+    outcome_abandoned = models.PositiveIntegerField(default=0)
+    outcome_unresolved = models.PositiveIntegerField(default=0)
+    outcome_failed = models.PositiveIntegerField(default=0)
+    sentiment_positive = models.PositiveIntegerField(default=0)
+    sentiment_neutral = models.PositiveIntegerField(default=0)
+    sentiment_negative = models.PositiveIntegerField(default=0)
+    sentiment_mixed = models.PositiveIntegerField(default=0)
+    conversations_by_hour = models.JSONField(
+        default=no_hours, blank=True, help_text="24 counts: conversations started in each clinic-local hour."
+    )
+    has_breakdowns = models.BooleanField(
+        default=True,
+        help_text="False on rows rolled up before the breakdowns above were stored: those days are computed "
+                  "live until backfill_metrics rolls them up again.",
+    )
 
     computed_at = models.DateTimeField()
 

@@ -1,19 +1,30 @@
 """Reads for the metrics API and the dashboard: plain dicts and lists that templates and serializers share.
 
 Every period is a range of clinic-local dates, both ends included. Past days come from the
-DailyMetric rollups; today, and any past day the rollup has not reached yet (no beat on the
-embedded default), are computed live with the same code (analytics.figures).
+DailyMetric rollups (the headline counts and the breakdowns: outcomes, tone, hours, funnel);
+today, and any past day the rollup has not reached yet (no beat on the embedded default), are
+computed live with the same code (analytics.figures).
 """
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
-
-from analytics.figures import CHANNELS, COUNT_FIELDS, add_counts, derive, empty_counts, figures_by_day, local_day_bounds
+from analytics.figures import (
+    BREAKDOWN_FIELDS,
+    CHANNELS,
+    COUNT_FIELDS,
+    HOURS_FIELD,
+    OUTCOME_FIELDS,
+    SENTIMENT_FIELDS,
+    add_counts,
+    add_figures,
+    derive,
+    empty_counts,
+    empty_figures,
+    figures_by_day,
+)
 from analytics.models import ConversationScore, DailyMetric
-from communications.models import Channel, CommunicationEvent, Conversation, Outcome, Sentiment
-from scheduling.models import Appointment, ClinicSettings
+from communications.models import Channel, Outcome, Sentiment
+from scheduling.models import ClinicSettings
 
 PERIODS = ("today", "week", "month", "custom")
 MAX_CUSTOM_DAYS = 366
@@ -49,18 +60,30 @@ def _clinic_today(clinic=None):
 
 
 def counts_by_day(first, last, *, tz, today):
-    """{date: {channel: counts}} for [first, last]: rollups for past days, live figures for today and gaps.
+    """{date: {channel: figures}} for [first, last]: rollups for past days, live figures for today and gaps.
 
+    Each channel's figures are analytics.figures.empty_figures(): the counts and the breakdowns.
     Days after today are left out (nothing happened yet).
     """
     last = min(last, today)
     if last < first:
         return {}
     days = {}
-    for row in DailyMetric.objects.filter(date__range=(first, last)).values("date", "channel", *COUNT_FIELDS):
+    stale = set()
+    rows = DailyMetric.objects.filter(date__range=(first, last)).values(
+        "date", "channel", "has_breakdowns", *COUNT_FIELDS, *BREAKDOWN_FIELDS, HOURS_FIELD
+    )
+    for row in rows:
         if row["date"] == today:
             continue  # today moves; always live
-        days.setdefault(row["date"], {})[row["channel"]] = {name: row[name] for name in COUNT_FIELDS}
+        if not row["has_breakdowns"]:
+            stale.add(row["date"])  # rolled up before the breakdowns were stored: count it live
+        days.setdefault(row["date"], {})[row["channel"]] = {
+            **{name: row[name] for name in [*COUNT_FIELDS, *BREAKDOWN_FIELDS]},
+            HOURS_FIELD: row[HOURS_FIELD] or [0] * 24,
+        }
+    for day in stale:
+        del days[day]
     missing = []
     day = first
     while day <= last:
@@ -73,7 +96,7 @@ def counts_by_day(first, last, *, tz, today):
             days[day] = live[day]
     for channels in days.values():
         for channel in CHANNELS:
-            channels.setdefault(channel, empty_counts())
+            channels.setdefault(channel, empty_figures())
     return dict(sorted(days.items()))
 
 
@@ -87,16 +110,15 @@ def _describe(period, first, last, clinic):
     return {"period": period, "start": first.isoformat(), "end": last.isoformat(), "time_zone": clinic.time_zone}
 
 
-def overview(*, period="today", start=None, end=None, clinic=None):
-    """The headline figures of a period, in total and per channel (counts, rates and averages)."""
-    clinic, today, first, last = _period(period, start, end, clinic)
-    days = counts_by_day(first, last, tz=clinic.tz, today=today)
+def _headline(period, first, last, clinic, days):
+    """overview()'s answer for the days of counts_by_day() that fall in [first, last]."""
     totals = empty_counts()
     by_channel = {channel: empty_counts() for channel in CHANNELS}
-    for channels in days.values():
-        for channel, counts in channels.items():
-            add_counts(by_channel[channel], counts)
-            add_counts(totals, counts)
+    for day, channels in days.items():
+        if first <= day <= last:
+            for channel, counts in channels.items():
+                add_counts(by_channel[channel], counts)
+                add_counts(totals, counts)
     return {
         **_describe(period, first, last, clinic),
         "totals": derive(totals),
@@ -104,12 +126,15 @@ def overview(*, period="today", start=None, end=None, clinic=None):
     }
 
 
-def daily_series(*, days=30, clinic=None):
-    """One entry per clinic-local day, oldest first, ending today: the totals and each channel."""
-    clinic, today = _clinic_today(clinic)
-    first = today - timedelta(days=days - 1)
+def overview(*, period="today", start=None, end=None, clinic=None):
+    """The headline figures of a period, in total and per channel (counts, rates and averages)."""
+    clinic, today, first, last = _period(period, start, end, clinic)
+    return _headline(period, first, last, clinic, counts_by_day(first, last, tz=clinic.tz, today=today))
+
+
+def _series(days):
     series = []
-    for day, channels in counts_by_day(first, today, tz=clinic.tz, today=today).items():
+    for day, channels in days.items():
         totals = empty_counts()
         for counts in channels.values():
             add_counts(totals, counts)
@@ -121,72 +146,104 @@ def daily_series(*, days=30, clinic=None):
     return series
 
 
+def daily_series(*, days=30, clinic=None):
+    """One entry per clinic-local day, oldest first, ending today: the totals and each channel."""
+    clinic, today = _clinic_today(clinic)
+    first = today - timedelta(days=days - 1)
+    return _series(counts_by_day(first, today, tz=clinic.tz, today=today))
+
+
+def _channels(by_channel):
+    labels = dict(Channel.choices)
+    rows = [{"channel": channel, "label": labels[channel], **figures} for channel, figures in by_channel.items()]
+    rows.sort(key=lambda row: -row["conversations"])
+    return rows
+
+
 def channel_breakdown(*, period="month", start=None, end=None, clinic=None):
     """Per channel: its label and figures, busiest first."""
     data = overview(period=period, start=start, end=end, clinic=clinic)
-    labels = dict(Channel.choices)
-    rows = [{"channel": channel, "label": labels[channel], **figures} for channel, figures in data["by_channel"].items()]
-    rows.sort(key=lambda row: -row["conversations"])
-    return {**{k: data[k] for k in ("period", "start", "end", "time_zone")}, "channels": rows}
+    return {**{k: data[k] for k in ("period", "start", "end", "time_zone")}, "channels": _channels(data["by_channel"])}
 
 
-def _conversations_in(first, last, tz):
-    start, _ = local_day_bounds(first, tz)
-    _, end = local_day_bounds(last, tz)
-    return Conversation.objects.filter(started_at__gte=start, started_at__lt=end)
+def _summed(days, first, last):
+    """Every channel's figures over the days in [first, last], added up (breakdowns included)."""
+    total = empty_figures()
+    for day, channels in days.items():
+        if first <= day <= last:
+            for figures in channels.values():
+                add_figures(total, figures)
+    return total
 
 
-def _counted(queryset, field, choices):
-    counts = dict(queryset.values_list(field).annotate(n=Count("pk")).order_by())
-    total = sum(counts.values())
+def _shares(total, key, fields, choices):
+    """Rows of {key, label, count, share} per choice; conversations with none of them are `unscored`."""
+    conversations = total["conversations"]
     rows = [
-        {field: value, "label": label, "count": counts.get(value, 0),
-         "share": round(counts.get(value, 0) / total, 4) if total else None}
+        {key: value, "label": label, "count": total[fields[value]],
+         "share": round(total[fields[value]] / conversations, 4) if conversations else None}
         for value, label in choices
     ]
-    unscored = counts.get("", 0) + counts.get(None, 0)
-    return rows, unscored, total
+    return {key + "s": rows, "unscored": conversations - sum(row["count"] for row in rows), "total": conversations}
 
 
-def outcome_breakdown(*, period="month", start=None, end=None, clinic=None):
-    """How the period's conversations ended, by outcome; `unscored` counts those not scored yet."""
-    clinic, today, first, last = _period(period, start, end, clinic)
-    rows, unscored, total = _counted(_conversations_in(first, last, clinic.tz), "outcome", Outcome.choices)
-    return {**_describe(period, first, last, clinic), "outcomes": rows, "unscored": unscored, "total": total}
-
-
-def sentiment_breakdown(*, period="month", start=None, end=None, clinic=None):
-    """The customers' tone over the period, by sentiment; `unscored` counts those without one."""
-    clinic, today, first, last = _period(period, start, end, clinic)
-    rows, unscored, total = _counted(_conversations_in(first, last, clinic.tz), "sentiment", Sentiment.choices)
-    return {**_describe(period, first, last, clinic), "sentiments": rows, "unscored": unscored, "total": total}
-
-
-def peak_hours(*, period="month", start=None, end=None, clinic=None):
-    """Conversations started per clinic-local weekday (Monday first) and hour: a 7 × 24 grid."""
-    clinic, today, first, last = _period(period, start, end, clinic)
-    tz = clinic.tz
+def _peak(days, first, last):
     grid = [[0] * 24 for _ in WEEKDAYS]
-    rows = (
-        _conversations_in(first, last, tz)
-        .annotate(weekday=ExtractIsoWeekDay("started_at", tzinfo=tz), hour=ExtractHour("started_at", tzinfo=tz))
-        .values_list("weekday", "hour")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for weekday, hour, n in rows:
-        grid[weekday - 1][hour] += n
+    for day, channels in days.items():
+        if first <= day <= last:
+            row = grid[day.weekday()]
+            for figures in channels.values():
+                for hour, n in enumerate(figures[HOURS_FIELD]):
+                    row[hour] += n
     busiest = max(
         ((count, weekday, hour) for weekday, hours in enumerate(grid) for hour, count in enumerate(hours)),
         default=(0, 0, 0),
     )
     return {
-        **_describe(period, first, last, clinic),
         "weekdays": WEEKDAYS,
         "hours": list(range(24)),
         "counts": grid,
         "busiest": {"weekday": WEEKDAYS[busiest[1]], "hour": busiest[2], "count": busiest[0]} if busiest[0] else None,
     }
+
+
+def _funnel(total):
+    stages = [
+        ("conversations", "Conversations", total["conversations"]),
+        ("availability_checked", "Availability checked", total["availability_checked"]),
+        ("booking_attempted", "Booking attempted", total["booking_attempted"]),
+        ("booked", "Booked", total["booked_conversations"]),
+    ]
+    rows = []
+    previous = None
+    for key, label, count in stages:
+        rate = round(count / previous, 4) if previous else None
+        rows.append({"stage": key, "label": label, "count": count, "rate": rate})
+        previous = count
+    return {"stages": rows}
+
+
+def _breakdown(build, period, start, end, clinic):
+    clinic, today, first, last = _period(period, start, end, clinic)
+    days = counts_by_day(first, last, tz=clinic.tz, today=today)
+    return {**_describe(period, first, last, clinic), **build(days, first, last)}
+
+
+def outcome_breakdown(*, period="month", start=None, end=None, clinic=None):
+    """How the period's conversations ended, by outcome; `unscored` counts those not scored yet."""
+    return _breakdown(lambda days, first, last: _shares(_summed(days, first, last), "outcome", OUTCOME_FIELDS,
+                                                        Outcome.choices), period, start, end, clinic)
+
+
+def sentiment_breakdown(*, period="month", start=None, end=None, clinic=None):
+    """The customers' tone over the period, by sentiment; `unscored` counts those without one."""
+    return _breakdown(lambda days, first, last: _shares(_summed(days, first, last), "sentiment", SENTIMENT_FIELDS,
+                                                        Sentiment.choices), period, start, end, clinic)
+
+
+def peak_hours(*, period="month", start=None, end=None, clinic=None):
+    """Conversations started per clinic-local weekday (Monday first) and hour: a 7 × 24 grid."""
+    return _breakdown(_peak, period, start, end, clinic)
 
 
 def booking_funnel(*, period="month", start=None, end=None, clinic=None):
@@ -195,37 +252,32 @@ def booking_funnel(*, period="month", start=None, end=None, clinic=None):
     From the tool-call events and the appointments Ava booked; each stage counts conversations
     that reached it, and `rate` is the share of the stage before.
     """
-    clinic, today, first, last = _period(period, start, end, clinic)
-    start_at, _ = local_day_bounds(first, clinic.tz)
-    _, end_at = local_day_bounds(last, clinic.tz)
-    conversations = _conversations_in(first, last, clinic.tz)
-    # One pass over the period's tool calls; `at` bounds them too (a conversation's events follow
-    # its start), so the (type, at) index narrows the scan before the join.
-    tools = CommunicationEvent.objects.filter(
-        type="tool_call", at__gte=start_at,
-        conversation__started_at__gte=start_at, conversation__started_at__lt=end_at,
-    ).aggregate(
-        availability=Count("conversation", distinct=True, filter=Q(data__name="check_availability")),
-        attempted=Count("conversation", distinct=True, filter=Q(data__name="book_appointment")),
-    )
-    booked = (
-        Appointment.objects.filter(booked_by=Appointment.BookedBy.AI, conversation__started_at__gte=start_at,
-                                   conversation__started_at__lt=end_at)
-        .aggregate(n=Count("conversation", distinct=True))["n"]
-    )
-    stages = [
-        ("conversations", "Conversations", conversations.count()),
-        ("availability_checked", "Availability checked", tools["availability"]),
-        ("booking_attempted", "Booking attempted", tools["attempted"]),
-        ("booked", "Booked", booked),
-    ]
-    rows = []
-    previous = None
-    for key, label, count in stages:
-        rate = round(count / previous, 4) if previous else None
-        rows.append({"stage": key, "label": label, "count": count, "rate": rate})
-        previous = count
-    return {**_describe(period, first, last, clinic), "stages": rows}
+    return _breakdown(lambda days, first, last: _funnel(_summed(days, first, last)), period, start, end, clinic)
+
+
+def dashboard_overview(*, period, trend_days=0, clinic=None):
+    """Everything the overview page shows for a period, from one read of the days.
+
+    The headline figures, channels, outcomes, tone, heat map and funnel of the period, and with
+    `trend_days` the daily series of that many days ending today. Today is computed live once
+    (the costly part); past days are read from the rollups.
+    """
+    clinic, today, first, last = _period(period, None, None, clinic)
+    since = min(first, today - timedelta(days=trend_days - 1)) if trend_days else first
+    days = counts_by_day(since, last, tz=clinic.tz, today=today)
+    figures = _headline(period, first, last, clinic, days)
+    total = _summed(days, first, last)
+    described = _describe(period, first, last, clinic)
+    return {
+        "figures": figures,
+        "channels": _channels(figures["by_channel"]),
+        "outcomes": {**described, **_shares(total, "outcome", OUTCOME_FIELDS, Outcome.choices)},
+        "sentiments": {**described, **_shares(total, "sentiment", SENTIMENT_FIELDS, Sentiment.choices)},
+        "peak": {**described, **_peak(days, first, last)},
+        "funnel": {**described, **_funnel(total)},
+        "trend": _series({day: channels for day, channels in days.items() if day > today - timedelta(days=trend_days)})
+        if trend_days else [],
+    }
 
 
 def scoring_failures(*, limit=50):

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from analytics.figures import COUNT_FIELDS, DERIVED_FIELDS, derive, figures_by_day
+from analytics.figures import BREAKDOWN_FIELDS, COUNT_FIELDS, DERIVED_FIELDS, HOURS_FIELD, derive, figures_by_day
 from analytics.models import ConversationScore, DailyMetric
 from analytics.scoring.facts import apply_facts, facts_for
 from analytics.scoring.heuristic import VERSION as HEURISTIC_VERSION, score_heuristically
@@ -261,13 +261,16 @@ def rollup_days(*, first, last, tz=None):
     tz = tz or ClinicSettings.load().tz
     now = timezone.now()
     rows = [
-        DailyMetric(date=day, channel=channel, computed_at=now, **derive(counts))
+        DailyMetric(
+            date=day, channel=channel, computed_at=now, has_breakdowns=True, **derive(figures),
+            **{name: figures[name] for name in [*BREAKDOWN_FIELDS, HOURS_FIELD]},
+        )
         for day, channels in figures_by_day(first, last, tz).items()
-        for channel, counts in channels.items()
+        for channel, figures in channels.items()
     ]
     DailyMetric.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["date", "channel"],
-        update_fields=[*COUNT_FIELDS, *DERIVED_FIELDS, "computed_at"],
+        update_fields=[*COUNT_FIELDS, *DERIVED_FIELDS, *BREAKDOWN_FIELDS, HOURS_FIELD, "has_breakdowns", "computed_at"],
     )
     return len(rows)
 
