@@ -193,7 +193,7 @@ def customers_by_last_contact(*, q="", page=1, page_size=25, now):
     Last contact is the last activity of their newest conversation on any channel; customers
     never in touch (added by staff) follow, newest first. Sorting every customer by an aggregate
     over their conversations would read them all on every page, so this walks conversations from
-    the newest (an index, migration 0007) and keeps each customer's first appearance, which is
+    the newest (an index, migration 0008) and keeps each customer's first appearance, which is
     their last contact, until the page is full: a page near the top reads a few hundred rows.
     """
     page = max(1, page)
