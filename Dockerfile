@@ -1,4 +1,5 @@
-# One image for web (Daphne), worker and beat (Celery); configured by environment alone.
+# One image for web (uvicorn; Daphne stays for `make run`), worker and beat (Celery); configured by
+# environment alone (docker-compose.yml passes .env, a copy of .env.example).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
