@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
 
 from communications.audit import AuditedAdmin
 from scheduling.models import (
@@ -130,9 +132,31 @@ class FAQAdmin(admin.ModelAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(AuditedAdmin):
-    list_display = ["start", "customer", "service", "provider", "status", "booked_by", "late_cancellation"]
+    """Read-only here. Booking, moving and cancelling go through scheduling.services on the dashboard,
+    which send the confirmation and keep the calendar (Google, Boulevard) in step; a save here did neither."""
+
+    list_display = ["start", "customer", "service", "provider", "status", "booked_by", "late_cancellation",
+                    "on_the_dashboard"]
     list_filter = ["status", "booked_by", "late_cancellation", "provider", "service"]
     search_fields = ["customer__name", "customer__phone", "customer__email", "calendar_event_id"]
     date_hierarchy = "start"
     raw_id_fields = ["customer", "conversation"]
     list_select_related = ["customer", "service", "provider"]
+    fields = ["on_the_dashboard", "customer", "service", "provider", "start", "end", "status", "booked_by",
+              "conversation", "notes", "cancelled_at", "cancelled_by", "cancellation_reason", "late_cancellation",
+              "calendar_event_id", "metadata", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Change it")
+    def on_the_dashboard(self, appointment):
+        url = reverse("dashboard:appointment", args=[appointment.pk])
+        return format_html('<a href="{}">Move or cancel on the dashboard</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
