@@ -24,11 +24,11 @@ from communications.services import find_or_create_customer
 
 OUTBOX_LIMIT = 50
 CUSTOMER_CHOICES = 200
+CONSOLE_CHANNELS = [(Channel.SMS, "SMS"), (Channel.WHATSAPP, "WhatsApp"), (Channel.EMAIL, "Email")]
 
 
 class ConsoleMessageForm(forms.Form):
-    channel = forms.ChoiceField(choices=[(Channel.SMS, "SMS"), (Channel.WHATSAPP, "WhatsApp"), (Channel.EMAIL, "Email")],
-                                initial=Channel.SMS,
+    channel = forms.ChoiceField(choices=CONSOLE_CHANNELS, initial=Channel.SMS,
                                 widget=forms.RadioSelect)
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False, empty_label="A new customer…",
                                       help_text="Or leave it and give a phone or email below.")
@@ -97,7 +97,7 @@ def _context(request, form=None):
         "waiting": waiting,
         "outbox": _outbox(outbox_channel),
         "outbox_channel": outbox_channel,
-        "outbox_channels": [("", "All"), (Channel.SMS, "SMS"), (Channel.WHATSAPP, "WhatsApp"), (Channel.EMAIL, "Email")],
+        "outbox_channels": [("", "All"), *CONSOLE_CHANNELS],
     }
 
 
