@@ -119,7 +119,13 @@ def customer_merge(request, pk):
         messages.error(request, "That is this same customer.")
     else:
         label, duplicate_id = str(duplicate), duplicate.pk
-        merge_customers(keep=keep, duplicate=duplicate)
+        try:
+            merge_customers(keep=keep, duplicate=duplicate)
+        except Customer.DoesNotExist:
+            # Someone merged one of the two a moment ago; nothing changed here. Show whoever remains.
+            messages.error(request, "One of these customers was just merged by someone else; nothing was changed.")
+            survivor = keep if Customer.objects.filter(pk=keep.pk).exists() else duplicate
+            return redirect("dashboard:customer", pk=survivor.pk)
         audit.record(request=request, action=audit.Action.MERGE, obj=keep, description=f"Customer {duplicate_id} merged into it")
         messages.success(request, f"Merged {label} into this customer.")
     return redirect("dashboard:customer", pk=keep.pk)

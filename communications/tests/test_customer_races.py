@@ -96,3 +96,46 @@ def test_two_texts_from_a_new_number_at_once_make_one_customer_and_keep_both_tex
     assert Customer.objects.count() == 1
     texts = Message.objects.filter(conversation__customer__phone="+12125550142", author=Message.Author.CUSTOMER)
     assert sorted(texts.values_list("content", flat=True)) == ["And do you do HydraFacials?", "Hi, are you open today?"]
+
+
+def test_two_staff_merging_the_same_pair_opposite_ways_get_one_customer_and_a_plain_message(
+        transactional_db, staff_user):
+    from django.test import Client
+
+    from communications.services import merge_customers, start_conversation
+
+    dana = Customer.objects.create(name="Dana", phone="+12125550142")
+    dana_w = Customer.objects.create(name="Dana W.", email="dana@example.com")
+    text = start_conversation(channel="sms", customer=dana)
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def first():  # "merge Dana into Dana W.", still committing
+        with transaction.atomic():
+            merge_customers(keep=Customer.objects.get(pk=dana_w.pk), duplicate=Customer.objects.get(pk=dana.pk))
+            first_in.set()
+            release.wait(timeout=10)
+
+    def second():  # "merge Dana W. into Dana", from the other tab
+        client = Client()
+        client.force_login(staff_user)
+        response = client.post(f"/dashboard/customers/{dana.pk}/merge/", {"duplicate": "dana@example.com"},
+                               follow=False)
+        return response.status_code, response["Location"], [str(m) for m in response.wsgi_request._messages]
+
+    first_thread, first_outcome = _in_a_thread(first)
+    assert first_in.wait(timeout=10)
+    second_thread, second_outcome = _in_a_thread(second)
+    assert _wait_until_someone_waits_on_a_lock()
+    release.set()
+    first_thread.join(timeout=20)
+    second_thread.join(timeout=20)
+
+    assert "error" not in second_outcome, second_outcome.get("error")
+    status, location, notices = second_outcome["value"]
+    assert (status, location) == (302, f"/dashboard/customers/{dana_w.pk}/")
+    assert notices == ["One of these customers was just merged by someone else; nothing was changed."]
+    assert list(Customer.objects.values_list("pk", "phone", "email")) == [
+        (dana_w.pk, "+12125550142", "dana@example.com")]
+    text.refresh_from_db()
+    assert text.customer_id == dana_w.pk
