@@ -28,9 +28,11 @@ seed: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py backfill_metrics --days 90
 
+# Web (Daphne), a Celery worker and beat, as the Procfile says; honcho prefixes their logs and
+# stops all three on one Ctrl-C (or when one of them exits).
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) ava.asgi:application
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AVA_HOST=$(HOST) AVA_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

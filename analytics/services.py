@@ -22,6 +22,7 @@ from analytics.scoring.openai_scorer import (
 from analytics.scoring.schema import InvalidAnswer
 from analytics.scoring.transcript import customer_said_something, format_transcript
 from communications.models import Channel, Conversation, Outcome
+from communications.processes import holder_is_gone
 from communications.services import end_conversation, record_event
 from scheduling.models import ClinicSettings
 
@@ -198,29 +199,35 @@ def _record_failure(*, conversation_id, claimed_at, reason, tries):
 # --- Conversations nobody closed -----------------------------------------------------------
 
 def close_stale_conversations(*, now=None, limit=500):
-    """End calls left active with no activity for ANALYTICS_STALE_CONVERSATION_MINUTES, as abandoned.
+    """End calls nobody will close, as abandoned: those idle for ANALYTICS_STALE_CONVERSATION_MINUTES,
+    and those whose server process is gone (killed mid-call), however recent.
 
     A crashed server or a lost socket leaves them open. Each ends at its last activity (so its
     length is true) through communications' end_conversation, whose signal enqueues scoring.
+    A call whose process still runs is left alone, so this is safe at any start (communications.processes).
     SMS and email threads are not calls: communications closes them when their reply window
     (SMS_THREAD_WINDOW_MINUTES) has passed, so a text at minute 35 still joins its thread.
     Returns the ids it closed.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.ANALYTICS_STALE_CONVERSATION_MINUTES)
-    stale = Conversation.objects.filter(
-        channel=Channel.VOICE, status=Conversation.Status.ACTIVE, last_activity_at__lt=cutoff
-    )
+    active = Conversation.objects.filter(channel=Channel.VOICE, status=Conversation.Status.ACTIVE)
+    candidates = {pk: "inactive" for pk in active.filter(last_activity_at__lt=cutoff).values_list("pk", flat=True)[:limit]}
+    for pk, metadata in active.filter(last_activity_at__gte=cutoff).values_list("pk", "metadata")[:limit]:
+        if holder_is_gone((metadata or {}).get("held_by")):
+            candidates[pk] = "server_gone"
     closed = []
-    for conversation_id in list(stale.values_list("pk", flat=True)[:limit]):
+    for conversation_id, reason in candidates.items():
         with transaction.atomic():
-            # Check again under the row lock: a message may have arrived since the query.
-            conversation = stale.select_for_update().filter(pk=conversation_id).first()
+            # Check again under the row lock: a message may have arrived, or the call ended, since the query.
+            still = active.filter(last_activity_at__lt=cutoff) if reason == "inactive" else active
+            conversation = still.select_for_update().filter(pk=conversation_id).first()
             if conversation is None:
                 continue
             record_event(conversation_id=conversation_id, type="closed_inactive", at=now,
-                         data={"idle_minutes": int((now - conversation.last_activity_at).total_seconds() // 60)})
-            end_conversation(conversation_id=conversation_id, outcome=Outcome.ABANDONED, end_reason="inactive",
+                         data={"idle_minutes": int((now - conversation.last_activity_at).total_seconds() // 60),
+                               "reason": reason})
+            end_conversation(conversation_id=conversation_id, outcome=Outcome.ABANDONED, end_reason=reason,
                              at=conversation.last_activity_at)
             closed.append(conversation_id)
     return closed

@@ -36,7 +36,7 @@ def score_conversation(self, conversation_id, force=False):
     return result.status
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, reports={"closed": "calls closed", "requeued": "scorings requeued"})
 def close_stale_conversations():
     """Beat: close conversations nobody closed (their ending enqueues scoring), and requeue lost scorings."""
     closed = services.close_stale_conversations()
@@ -46,7 +46,7 @@ def close_stale_conversations():
     return {"closed": len(closed), "requeued": len(requeued)}
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, reports="day rolled up")
 def rollup_daily_metrics(date=None):
     """Upsert the DailyMetric rows of one clinic-local day: None/"today", "yesterday" or "YYYY-MM-DD"."""
     clinic = ClinicSettings.load()

@@ -2,7 +2,7 @@
 
 Every variable is listed in .env.example with its default. With nothing set,
 Ava runs on one machine with its embedded defaults (SQLite, in-memory channel
-layer, Celery eager, the local AI engine, the local calendar, an outbox for
+layer, Celery on a filesystem broker, the local AI engine, the local calendar, an outbox for
 SMS and email). A value that cannot be read stops the start (ava.env).
 """
 
@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "scheduling",
     "receptionist",
     "analytics",
+    "housekeeping",
 ]
 
 MIDDLEWARE = [
@@ -117,18 +118,34 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery -----------------------------------------------------------------
-# Without a broker, tasks run in-process when they are sent (the embedded default).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Tasks go through a broker to a worker, as in production; beat sends the periodic ones (`make run`
+# starts both). Embedded default: kombu's filesystem transport under CELERY_BROKER_DIR, which needs
+# no service, keeps the SQLite file free of queue writes and, unlike the SQLAlchemy transport,
+# broadcasts (so /health can ping the worker). With REDIS_URL set, Redis is the broker.
+CELERY_BROKER_URL = env.get_str("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_DIR = Path(env.get_str("CELERY_BROKER_DIR", str(BASE_DIR / "var" / "broker")))
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+# Tests turn eager on for themselves (conftest.py); set 1 to run tasks inside the request instead.
+CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Retries must finish well inside this, or Redis hands the task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    # One folder for every queue (producers and consumers read and write the same files); polled
+    # every 0.1 s, so a text's reply starts within a tenth of a second (bench/README.md).
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(CELERY_BROKER_DIR / "queue"), "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"), "polling_interval": 0.1,
+    }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {}
+# Beat records a heartbeat every 15 s (housekeeping.beat), so
+# /health can tell a beat that stopped from one with nothing due.
+CELERY_BEAT_SCHEDULER = "housekeeping.beat:RecordingScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- Auth, i18n, static -----------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

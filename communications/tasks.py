@@ -36,13 +36,13 @@ def deliver_outbound(self, outbound_id):
     return result.status
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, reports="threads closed")
 def close_timed_out_threads():
     """Beat: end SMS and email conversations idle past their thread window, so they are scored."""
     return len(close_threads())
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, reports="transcripts redacted")
 def redact_expired_transcripts():
     """Beat, nightly: erase the words of conversations past TRANSCRIPT_RETENTION_DAYS, keeping their figures."""
     count = redact_transcripts()

@@ -6,6 +6,7 @@ with what a call needs at its start, during it, and at its end.
 
 from communications import services as communications
 from communications.models import Channel, Conversation, Message
+from communications.processes import this_process
 from receptionist.prompt import RECORDING_NOTICE, build_instructions, greeting_line
 from scheduling.models import ClinicSettings
 
@@ -14,7 +15,8 @@ def open_voice_call(*, session_id, engine, user_agent=""):
     """Start the voice Conversation and gather what the session needs. Returns a plain dict."""
     clinic = ClinicSettings.load()
     conversation = communications.start_conversation(
-        channel=Channel.VOICE, metadata={"session_id": session_id, "engine": engine, "user_agent": user_agent[:300]},
+        channel=Channel.VOICE, metadata={"session_id": session_id, "engine": engine, "user_agent": user_agent[:300],
+                                         "held_by": this_process()},  # lets the closer end it if this process dies
     )
     return {
         "conversation_id": conversation.pk, "clinic_name": clinic.name, "assistant_name": clinic.assistant_name,

@@ -50,7 +50,7 @@ def reply_to_conversation(self, conversation_id):
     return result.status
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, reports="reminders sent")
 def send_appointment_reminders():
     """Beat: remind customers of appointments REMINDER_HOURS_BEFORE ahead; each reminder goes once."""
     return notifications.send_reminders()

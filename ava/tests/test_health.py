@@ -77,12 +77,12 @@ def test_it_answers_503_when_the_database_is_down(tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_reports_a_broker_that_cannot_be_reached(client, settings):
+def test_it_reports_a_broker_that_cannot_be_reached(client):
     from ava.celery import app
 
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     previous = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.conf.task_always_eager = False  # the suite's fixture turns it back on
     try:
         response = client.get("/health")
     finally:
@@ -92,6 +92,7 @@ def test_it_reports_a_broker_that_cannot_be_reached(client, settings):
     body = response.json()
     assert body["status"] == "degraded"
     assert body["broker"]["ok"] is False
+    assert body["worker"]["ok"] is False
 
 
 @pytest.mark.django_db
