@@ -33,7 +33,7 @@ class ConsoleMessageForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False, empty_label="A new customer…",
                                       help_text="Or leave it and give a phone or email below.")
     phone = forms.CharField(required=False, max_length=30, help_text="For SMS or WhatsApp, e.g. +1 212 555 0142")
-    email = forms.EmailField(required=False, help_text="For email")
+    email = forms.EmailField(required=False, max_length=254, help_text="For email")
     name = forms.CharField(required=False, max_length=200)
     subject = forms.CharField(required=False, max_length=200, help_text="Email only")
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)

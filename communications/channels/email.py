@@ -25,6 +25,7 @@ from django.utils import timezone
 from communications import services
 from communications.channels import announce_reply_needed, delivery
 from communications.models import Channel, DeliveryStatus, EmailDetail, Message, OutboundMessage
+from communications.services import EMAIL_MAX_LENGTH
 from communications.threads import conversation_for_inbound, conversation_for_reply_headers
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,10 @@ def on_inbound(sender, event, esp_name, **kwargs):
     sender_address = email.from_email
     if sender_address is None or not sender_address.addr_spec:
         log.warning("Inbound email from %s without a sender ignored", esp_name)
+        return
+    if len(sender_address.addr_spec) > EMAIL_MAX_LENGTH:
+        # No mail server delivers to it (RFC 5321: 254 at most), so there is no one to answer or to file it under.
+        log.warning("Inbound email from %s with a %d-character sender ignored", esp_name, len(sender_address.addr_spec))
         return
     receive_email(
         from_email=sender_address.addr_spec, from_name=sender_address.display_name or "",
