@@ -51,7 +51,7 @@ def test_rolling_up_again_updates_the_same_rows(clinic):
     services.rollup_day(day=SUNDAY, tz=NY)
 
     assert set(DailyMetric.objects.values_list("pk", flat=True)) == first_ids
-    assert DailyMetric.objects.count() == 3
+    assert DailyMetric.objects.count() == 4  # one row per channel: voice, SMS, WhatsApp, email
     voice = DailyMetric.objects.get(date=SUNDAY, channel="voice")
     assert (voice.satisfaction_sum, voice.average_satisfaction) == (26, 8.67)
 
@@ -61,9 +61,9 @@ def test_backfill_covers_every_day_of_the_range(clinic, capsys):
 
     call_command("backfill_metrics", "--start", "2025-03-08", "--end", "2025-03-10")
 
-    assert DailyMetric.objects.count() == 9
+    assert DailyMetric.objects.count() == 12  # 3 days × 4 channels
     assert row(SUNDAY, "email") == SUNDAY_EMAIL
-    assert "3 day(s), 9 row(s)" in capsys.readouterr().out
+    assert "3 day(s), 12 row(s)" in capsys.readouterr().out
 
 
 def test_backfill_refuses_a_backwards_range(clinic):
