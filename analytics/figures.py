@@ -155,8 +155,10 @@ def _figures(start, end, tz):
     figures = {}
     for pk, channel, escalated, outcome, sentiment, score, started_at, ended_at, voice_duration in conversations:
         local = started_at.astimezone(tz)
-        channels = figures.setdefault(local.date(), {name: empty_figures() for name in CHANNELS})
-        row = channels.setdefault(channel, empty_figures())
+        day = local.date()
+        if day not in figures:  # (not setdefault: building the default for every row costs ~10 ms a day)
+            figures[day] = {name: empty_figures() for name in CHANNELS}
+        row = figures[day].get(channel) or figures[day].setdefault(channel, empty_figures())
         row["conversations"] += 1
         row[HOURS_FIELD][local.hour] += 1
         if outcome in OUTCOME_FIELDS:
