@@ -1,6 +1,21 @@
 """Suite-wide fixtures. Tests run on SQLite by default, on PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set."""
 
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
 import pytest
+
+# The zone open_clinic() gives the test clinic; "now" pinned there is a weekday afternoon, so a test that
+# speaks of "today", "tomorrow" or "24 hours ahead" means the same at any hour CI happens to run.
+PINNED_NOW = datetime(2026, 12, 2, 15, 0, tzinfo=ZoneInfo("America/New_York"))  # a Wednesday, 3 PM
+
+
+@pytest.fixture
+def pinned_now(time_machine):
+    """Pins "now" to PINNED_NOW (time-machine, for every thread of the process) and lets it tick from there."""
+    # Given in UTC: a ZoneInfo destination would also make time-machine switch the process's TZ.
+    time_machine.move_to(PINNED_NOW.astimezone(timezone.utc), tick=True)
+    return PINNED_NOW
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,8 @@ def _no_calls_left_open():
 
 
 @pytest.fixture
-def spa(transactional_db):
+def spa(transactional_db, pinned_now):
+    # The calls speak of "tomorrow at 2 pm" and late cancellations: pinned, they mean the same at any hour.
     return glow_med_spa()
 
 

@@ -13,7 +13,7 @@ from tests.browser.conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_staff_book_an_appointment_and_see_it_on_the_day(page, live_asgi, staff_login):
+def test_staff_book_an_appointment_and_see_it_on_the_day(page, live_asgi, staff_login, pinned_now):
     open_clinic(min_booking_notice_minutes=0, booking_horizon_days=90, cancellation_notice_hours=24)
     botox = ServiceFactory(name="Botox", slug="botox", duration_minutes=30)
     dana = ProviderFactory(name="Dana Lee", services=[botox], weekly_hours=EVERY_DAY)
@@ -31,8 +31,10 @@ def test_staff_book_an_appointment_and_see_it_on_the_day(page, live_asgi, staff_
     page.get_by_label("Service").select_option(label="Botox")
     page.get_by_label("Provider").select_option(label="Dana Lee, RN")
     page.get_by_label("Date").fill(day.isoformat())
-    # The open times arrive with htmx; Mia's 9:00 is not among them.
-    page.locator("#openings legend", has_text="Dana Lee").wait_for()
+    # The open times arrive with htmx, once per change (service, then provider, then date): the earlier answers
+    # (tomorrow, any provider) also show Dana, so wait for her openings on the chosen day. Mia's 9:00 is not among them.
+    page.locator(f'#openings input[name="slot"][value^="{dana.pk}|{day.isoformat()}T"]').first.wait_for()
+    assert page.locator("#openings legend").all_inner_texts() == ["Dana Lee"]
     assert page.get_by_role("radio", name="9:30 AM").is_visible()
     assert page.get_by_role("radio", name="9:00 AM").count() == 0
     page.get_by_role("radio", name="10:30 AM").check()
