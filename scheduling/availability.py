@@ -125,7 +125,7 @@ def find_availability(*, service, date=None, start_date=None, end_date=None, pro
         result.summary = f"{provider.name} does not perform {service.name}."
         return result
     calendar = calendar if calendar is not None else _default_calendar()
-    result.openings = _Engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar).openings(
+    result.openings = _engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar).openings(
         start_date, end_date, part_of_day=part_of_day
     )
     if not result.openings:
@@ -147,7 +147,7 @@ def nearest_openings(*, service, around, provider=None, limit=3, now=None, calen
     if not providers or not service.is_active:
         return []
     calendar = calendar if calendar is not None else _default_calendar()
-    engine = _Engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar,
+    engine = _engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar,
                      ignore_appointment=ignore_appointment)
     day = around.astimezone(tz).date()
     openings = engine.openings(day - timedelta(days=1), day + timedelta(days=1))
@@ -168,7 +168,7 @@ def check_slot(*, service, provider, start, now=None, calendar=None, ignore_appo
     start = _aware(start, "start")
     now = _aware(now, "now") if now is not None else datetime.now(timezone.utc)
     calendar = calendar if calendar is not None else _default_calendar()
-    engine = _Engine(clinic=clinic, service=service, providers=[provider], now=now, calendar=calendar,
+    engine = _engine(clinic=clinic, service=service, providers=[provider], now=now, calendar=calendar,
                      ignore_appointment=ignore_appointment)
     return engine.reason(provider, start)
 
@@ -179,6 +179,15 @@ def require_aware(value, name):
 
 
 # --- the engine ---------------------------------------------------------------------------------
+
+def _engine(*, clinic, service, providers, now, calendar, ignore_appointment=None):
+    """The local engine, or the backend's own when it holds availability itself (Boulevard)."""
+    own = getattr(calendar, "engine", None)
+    if own is not None:
+        return own(clinic=clinic, service=service, providers=providers, now=now, ignore_appointment=ignore_appointment)
+    return _Engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar,
+                   ignore_appointment=ignore_appointment)
+
 
 class _Engine:
     """Availability for one service and some providers, loaded lazily for the ranges asked."""
@@ -346,7 +355,7 @@ def _nearest(*, clinic, service, providers, now, calendar, start_date, end_date,
     horizon), and on each the opening nearest the time asked for (else the day's first in the part asked for)."""
     if not providers:
         return [], []
-    engine = _Engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar)
+    engine = _engine(clinic=clinic, service=service, providers=providers, now=now, calendar=calendar)
     local_now = now.astimezone(clinic.tz)
     today, horizon_day = local_now.date(), (local_now + timedelta(days=clinic.booking_horizon_days)).date()
     # Search around the asked days, moved inside [today, horizon] (asking for last year searches from today).

@@ -154,10 +154,18 @@ class Service(models.Model):
     )
     is_active = models.BooleanField("active", default=True)
     display_order = models.PositiveIntegerField(default=0)
+    # Kept by the Boulevard catalogue sync (docs/boulevard.md); empty on other backends.
+    boulevard_id = models.CharField("Boulevard id", max_length=255, blank=True, default="")
+    boulevard_staff_variants = models.JSONField(
+        "Boulevard staff variants", default=dict, blank=True,
+        help_text="Boulevard staff id to the staff variant id this service is booked with.",
+    )
 
     class Meta:
         ordering = ["display_order", "name"]
         constraints = [
+            models.UniqueConstraint(fields=["boulevard_id"], condition=~models.Q(boulevard_id=""),
+                                    name="service_unique_boulevard_id"),
             models.CheckConstraint(
                 condition=models.Q(price_min__isnull=True) | models.Q(price_max__isnull=True) | models.Q(price_min__lte=models.F("price_max")),
                 name="service_price_min_lte_max",
@@ -201,9 +209,15 @@ class Provider(models.Model):
         help_text="This provider's own Google calendar: its busy times block bookings and their appointments go there. "
         "Empty: appointments go to the clinic calendar (GOOGLE_CALENDAR_ID).",
     )
+    # Kept by the Boulevard catalogue sync (docs/boulevard.md); empty on other backends.
+    boulevard_id = models.CharField("Boulevard staff id", max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["boulevard_id"], condition=~models.Q(boulevard_id=""),
+                                    name="provider_unique_boulevard_id"),
+        ]
 
     def __str__(self):
         return f"{self.name}, {self.credentials}" if self.credentials else self.name

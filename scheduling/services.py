@@ -99,10 +99,14 @@ def book_appointment(*, service, start, provider=None, customer=None, name="", p
                 return existing
             raise SlotTaken(alternatives=_alternatives(service=service, start=start, provider=provider, now=now,
                                                        calendar=calendar)) from error
-        except BaseException:
+        except BaseException as error:
             # The row was rolled back; an event made for it must go too.
             if event_id and appointment is not None:
                 _delete_stray_event(calendar, appointment)
+            # What a backend asks to do once nothing is booked (Boulevard: text the link to book with a card).
+            after_rollback = getattr(error, "after_rollback", None)
+            if after_rollback is not None:
+                after_rollback()
             raise
     return appointment
 

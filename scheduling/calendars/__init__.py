@@ -2,6 +2,8 @@
 
 `local` (the default): the appointments table is the calendar; nothing is mirrored.
 `google`: Google Calendar through google-api-python-client (scheduling.calendars.google).
+`boulevard`: Boulevard's Client API (scheduling.calendars.boulevard); it also answers availability
+itself, through an `engine(...)` the availability module uses in place of its own.
 
 Every backend offers the same four calls, all keyword-only:
     busy_times(*, providers, start, end) -> {provider_id: [(start, end), ...]}  aware datetimes
@@ -26,6 +28,10 @@ def get_calendar():
     Google clients are kept per thread (httplib2 is not thread-safe) and rebuilt when the
     settings they were built from change.
     """
+    if settings.CALENDAR_BACKEND == "boulevard":
+        from scheduling.calendars.boulevard import get_boulevard_calendar
+
+        return get_boulevard_calendar()
     if settings.CALENDAR_BACKEND != "google":
         return LocalCalendar()
     from scheduling.calendars.google import GoogleCalendar
