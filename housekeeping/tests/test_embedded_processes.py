@@ -1,0 +1,121 @@
+"""`make run`'s processes for real: web, a Celery worker and beat under honcho, on the embedded filesystem broker.
+
+On a fresh SQLite file of their own, with nothing else set: a call a killed server left open is closed when
+the worker starts, beat sends the reminders when they fall due and the worker puts them in the outbox, each
+run is recorded, /health sees the worker and beat, and one Ctrl-C (SIGINT) stops all three. Their clock is
+moved (libfaketime) to shortly before a ten-minute mark, so beat's */10 reminders fall due inside the test.
+"""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ava.tests.test_health import ROOT, free_port, get_when_up
+
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not (shutil.which("faketime") and os.path.exists(LIBFAKETIME)), reason="needs libfaketime"),
+]
+
+SETUP = """
+import json, sys
+from datetime import timedelta
+from django.utils import timezone
+from communications.models import Conversation
+from communications.services import add_message, start_conversation
+from scheduling.tests.factories import AppointmentFactory, glow_med_spa
+from scheduling.models import Appointment
+from communications.models import Customer
+spa = glow_med_spa()
+stamp = json.loads(sys.argv[-1])
+call = start_conversation(channel="voice", at=timezone.now() - timedelta(minutes=2), metadata={"held_by": stamp})
+add_message(conversation_id=call.pk, author="customer", content="Can I book a HydraFacial?",
+            sent_at=timezone.now() - timedelta(minutes=1))
+customer = Customer.objects.create(name="Rosa Diaz", phone="+12125550188")
+start = timezone.now() + timedelta(hours=23, minutes=50)
+appointment = AppointmentFactory(customer=customer, service=spa.hydrafacial, provider=spa.dana, start=start)
+Appointment.objects.filter(pk=appointment.pk).update(created_at=timezone.now() - timedelta(days=3))
+print(json.dumps({"call": str(call.pk)}))
+"""
+
+STAMP = ("import json, os, socket, psutil; print(json.dumps({'host': socket.gethostname(), 'pid': os.getpid(), "
+         "'started': round(psutil.Process().create_time(), 2)}))")
+
+
+def wait_for(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
+def test_make_run_s_worker_and_beat_do_the_periodic_work_and_stop_on_one_ctrl_c(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/ava.sqlite3", CELERY_BROKER_DIR=str(tmp_path / "broker"),
+               PATH=f"{ROOT}/.venv/bin:{os.path.dirname(sys.executable)}:{env.get('PATH', '')}")
+    # 20 s before the next ten-minute mark, for every process started from here (one shared offset).
+    now = datetime.now(timezone.utc)
+    mark = (now + timedelta(minutes=10 - now.minute % 10)).replace(second=0, microsecond=0)
+    # Migrating and starting take about a minute before beat is up: start the fake clock 80 s before the mark.
+    env_faked = dict(env, LD_PRELOAD=LIBFAKETIME, FAKETIME=f"{(mark - now).total_seconds() - 80:+.0f}s",
+                     FAKETIME_DONT_RESET="1")
+    run = lambda *args, **kw: subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env_faked,
+                                             check=True, capture_output=True, text=True, timeout=120, **kw)
+    run("migrate", "--noinput")
+    gone = subprocess.run([sys.executable, "-c", STAMP], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        setup = run("shell", "-c", SETUP.replace("sys.argv[-1]", repr(gone)))
+    except subprocess.CalledProcessError as error:
+        raise AssertionError(error.stderr[-2000:]) from None
+    call_id = json.loads(setup.stdout.strip().splitlines()[-1])["call"]
+    db = sqlite3.connect(f"{tmp_path}/ava.sqlite3", timeout=10)
+    query = lambda sql, *args: db.execute(sql, args).fetchall()
+
+    port = free_port()
+    log = open(tmp_path / "honcho.log", "w")
+    honcho = subprocess.Popen([f"{ROOT}/.venv/bin/honcho", "start", "-f", "Procfile"], cwd=ROOT, stdout=log,
+                              stderr=subprocess.STDOUT, env=dict(env_faked, AVA_PORT=str(port)), start_new_session=True)
+    try:
+        # The worker's start closes the call the killed server left open, at its last activity.
+        ended = wait_for(lambda: query("SELECT status, ended_at, last_activity_at FROM communications_conversation "
+                                       "WHERE id = ?", call_id.replace("-", "")) if query(
+            "SELECT 1 FROM communications_conversation WHERE id = ? AND status != 'active'", call_id.replace("-", ""))
+            else None, 60, "the cut call to be closed")
+        assert ended[0][0] == "completed" and ended[0][1] == ended[0][2]
+        # Beat sends the reminders at the mark; the worker writes them to the outbox.
+        reminders = wait_for(lambda: query("SELECT channel, body FROM communications_outboundmessage WHERE kind = 'reminder'"),
+                             150, "the reminder in the outbox")
+        assert any("HydraFacial" in body for _, body in reminders)
+        recorded = lambda: dict(query("SELECT task, last_summary FROM housekeeping_periodicjob WHERE runs > 0"))
+        jobs = wait_for(lambda: (jobs := recorded()) and "receptionist.tasks.send_appointment_reminders" in jobs and jobs,
+                        30, "the reminders' run to be recorded")
+        assert jobs["receptionist.tasks.send_appointment_reminders"].startswith("reminders sent: ")
+        assert jobs["analytics.tasks.close_stale_conversations"].startswith("calls closed: ")
+        status, body = get_when_up(f"http://127.0.0.1:{port}/health", timeout=60)
+        assert status == 200 and body["worker"]["ok"] and body["beat"]["ok"], body
+        assert body["broker"]["mode"] == "broker"
+    finally:
+        honcho.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            honcho.wait(timeout=20)
+        finally:
+            if honcho.poll() is None:
+                os.killpg(honcho.pid, signal.SIGKILL)
+            log.close()
+    output = (tmp_path / "honcho.log").read_text()
+    assert honcho.returncode is not None
+    for name in ("web.1", "worker.1", "beat.1"):
+        assert f"{name} stopped" in output, output[-3000:]
