@@ -249,8 +249,6 @@ def merge_customers(*, keep, duplicate):
     keep.sms_opted_out_at = keep.sms_opted_out_at or duplicate.sms_opted_out_at
     keep.whatsapp_opted_out = keep.whatsapp_opted_out or duplicate.whatsapp_opted_out
     keep.whatsapp_opted_out_at = keep.whatsapp_opted_out_at or duplicate.whatsapp_opted_out_at
-    keep.whatsapp_opted_out = keep.whatsapp_opted_out or duplicate.whatsapp_opted_out
-    keep.whatsapp_opted_out_at = keep.whatsapp_opted_out_at or duplicate.whatsapp_opted_out_at
     keep.save()
     return keep
 
