@@ -11,6 +11,13 @@ def _no_openai_unless_asked(settings):
     settings.OPENAI_BASE_URL = ""
 
 
+@pytest.fixture(autouse=True)
+def _now_is_pinned(pinned_now):
+    """Figures are per clinic day ("today", this week, this month): with "now" pinned, a conversation started
+    five minutes ago is today's at any hour. Autouse, so it comes before sign-ins (a session dated before
+    the pin would have expired)."""
+
+
 @pytest.fixture
 def clinic(db):
     clinic = ClinicSettings.load()
