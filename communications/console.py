@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from ava.auth import staff_required
 from communications import audit
-from communications.channels import email as email_channel
-from communications.channels import sms as sms_channel
+from communications.messaging import email as email_channel
+from communications.messaging import sms as sms_channel
 from communications.models import TWILIO_CHANNELS, Channel, Conversation, Customer, OutboundMessage
 from communications.phones import normalise_phone
 from communications.services import find_or_create_customer

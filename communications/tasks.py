@@ -1,4 +1,4 @@
-"""Celery tasks for SMS and email: thin wrappers around communications.channels and communications.threads."""
+"""Celery tasks for SMS and email: thin wrappers around communications.messaging and communications.threads."""
 
 import logging
 import random
@@ -6,7 +6,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from communications.channels import delivery
+from communications.messaging import delivery
 from communications.services import redact_expired_transcripts as redact_transcripts
 from communications.threads import close_timed_out_threads as close_threads
 

@@ -23,8 +23,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from communications.channels import email as _email  # noqa: F401  (connects anymail's inbound signal)
-from communications.channels import sms
+from communications.messaging import email as _email  # noqa: F401  (connects anymail's inbound signal)
+from communications.messaging import sms
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Confirmations and reminders: what the customer is told when an appointment is booked, moved or cancelled.
 
 It listens to scheduling's signals (sent after the commit by scheduling.services, whatever the
-channel: voice, SMS, WhatsApp, email, the staff pages or the API) and sends through communications.channels:
+channel: voice, SMS, WhatsApp, email, the staff pages or the API) and sends through communications.messaging:
 by text unless the customer opted out or has no phone (on WhatsApp when that is where they last wrote
 to us, within WhatsApp's 24-hour window; else SMS), and by email when they have an address.
 Each notification has an idempotency key (appointment, change, and the new start of a move), so a
@@ -20,7 +20,7 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.utils import timezone
 
-from communications import channels
+from communications import messaging
 from communications.models import OutboundMessage
 from receptionist.tools.info import spoken_datetime
 from scheduling.models import Appointment, ClinicSettings
@@ -75,7 +75,7 @@ def confirm(*, appointment_id, change, start=None):
     version = appointment.start.isoformat() if change == "rescheduled" else "0"
     clinic = ClinicSettings.load()
     sms, subject, email = confirmation_text(appointment, change=change, clinic=clinic)
-    return channels.notify(
+    return messaging.notify(
         customer=appointment.customer, kind=OutboundMessage.Kind.CONFIRMATION,
         key=f"appointment:{appointment.pk}:{change}:{version}", sms_body=sms, email_subject=subject, email_body=email,
         outbox_only=_outbox_only(appointment), metadata={"appointment_id": appointment.pk, "change": change},
@@ -138,7 +138,7 @@ def send_reminders(*, now=None):
         if clinic.address:
             lines.append(f"Where: {clinic.address.strip()}")
         lines.append("Reply to this email if you need to change or cancel it.")
-        created += len(channels.notify(
+        created += len(messaging.notify(
             customer=appointment.customer, kind=OutboundMessage.Kind.REMINDER,
             key=f"appointment:{appointment.pk}:reminder:{appointment.start.isoformat()}", sms_body=sms,
             email_subject=f"Reminder: {appointment.service.name} on {when}",

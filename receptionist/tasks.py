@@ -11,7 +11,7 @@ from celery import shared_task
 from django.conf import settings
 from django.dispatch import receiver
 
-from communications.channels import reply_needed
+from communications.messaging import reply_needed
 from communications.tasks import retry_wait
 from receptionist import notifications, text_agent
 

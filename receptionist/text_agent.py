@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI
 
-from communications import channels
+from communications import messaging
 from communications import services as communications
 from communications.models import TWILIO_CHANNELS, Channel, CommunicationEvent, Conversation, Message
 from receptionist.engines.local_brain import BOOK, CANCEL, LocalBrain
@@ -375,8 +375,8 @@ def reply_to_conversation(*, conversation_id, final_try=False, now=None):
             reply = AgentReply(text=format_for_channel(FALLBACK, conversation=conversation), engine="fallback")
         if reply is None:
             return ReplyResult("gone")
-        message = channels.send_reply(conversation_id=conversation_id, content=reply.text,
-                                      metadata={"engine": reply.engine, "answers_through": waiting[-1].position})
+        message = messaging.send_reply(conversation_id=conversation_id, content=reply.text,
+                                       metadata={"engine": reply.engine, "answers_through": waiting[-1].position})
         if any(effect["kind"] == "end_call" for effect in reply.effects):
             communications.end_conversation(conversation_id=conversation_id, end_reason="assistant_ended")
         return ReplyResult("replied", message=message)

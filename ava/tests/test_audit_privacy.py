@@ -295,7 +295,7 @@ def test_an_owner_forgets_a_customer_and_the_clinic_keeps_its_figures(owner, jan
 def test_a_text_from_a_forgotten_number_starts_a_new_customer(jane):
     a_text_thread(jane, days_ago=1)
     forget_customer(customer=jane)
-    from communications.channels.sms import receive_sms
+    from communications.messaging.sms import receive_sms
 
     received = receive_sms(message_sid=None, from_number=PHONE, body="Hello again")
     assert received.message.conversation.customer_id != jane.pk
@@ -323,7 +323,7 @@ def test_forgetting_needs_the_box_ticked(owner, jane):
 # --- consent: an SMS opt-out survives a merge -------------------------------------------------------------
 
 def test_merging_keeps_an_sms_opt_out_so_the_merged_customer_is_not_texted(staff_client, clinic):
-    from communications.channels import notify
+    from communications.messaging import notify
 
     keep = CustomerFactory(name="Jane Doe", phone=None, email="jane@example.com")
     duplicate = CustomerFactory(name="", phone=PHONE, email=None)

@@ -1,9 +1,9 @@
 """SMS, WhatsApp and email: what comes in (webhooks, the console), what goes out (replies, confirmations, reminders).
 
-    from communications import channels
-    channels.reply_needed.connect(receiver)           # a customer wrote; Ava should answer (after the commit)
-    channels.send_reply(conversation_id=..., content="...")                 # Ava's answer on the conversation's channel
-    channels.notify(customer=..., kind="confirmation", key="...", sms=..., email=(subject, body))
+    from communications import messaging
+    messaging.reply_needed.connect(receiver)          # a customer wrote; Ava should answer (after the commit)
+    messaging.send_reply(conversation_id=..., content="...")                # Ava's answer on the conversation's channel
+    messaging.notify(customer=..., kind="confirmation", key="...", sms=..., email=(subject, body))
 
 Everything sent is an OutboundMessage: sent through Twilio or Django's email framework when a
 provider is configured, else kept in the outbox (shown in the messaging console). Numbers that
@@ -43,7 +43,7 @@ def send_reply(*, conversation_id, content, metadata=None):
 
     Returns the saved Message, or None when nothing may be sent (a customer who opted out there).
     """
-    from communications.channels import email, sms
+    from communications.messaging import email, sms
 
     conversation = Conversation.objects.select_related("customer").get(pk=conversation_id)
     if conversation.channel in TWILIO_CHANNELS:
@@ -82,8 +82,8 @@ def notify(*, customer, kind, key, sms_body="", email_subject="", email_body="",
     second call with the same key sends nothing, on either text channel. Returns the
     OutboundMessages created now (empty when there was nothing to send or it was sent before).
     """
-    from communications.channels import delivery
-    from communications.channels.email import new_message_id
+    from communications.messaging import delivery
+    from communications.messaging.email import new_message_id
 
     created = []
     text_channel = text_channel_for(customer, now=now) if sms_body else None

@@ -142,7 +142,7 @@ def deliver(*, outbound_id, final_try=False):
 
 
 def _send(outbound):
-    from communications.channels import email, sms
+    from communications.messaging import email, sms
 
     if outbound.channel in TWILIO_CHANNELS:
         return sms.send(outbound)

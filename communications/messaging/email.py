@@ -23,7 +23,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from communications import services
-from communications.channels import announce_reply_needed, delivery
+from communications.messaging import announce_reply_needed, delivery
 from communications.models import Channel, DeliveryStatus, EmailDetail, Message, OutboundMessage
 from communications.services import EMAIL_MAX_LENGTH
 from communications.threads import conversation_for_inbound, conversation_for_reply_headers
@@ -158,7 +158,7 @@ def receive_email(*, from_email, from_name="", to=(), cc=(), subject="", text=""
     return Received(message=message)
 
 
-@receiver(inbound, dispatch_uid="communications.channels.email.on_inbound")
+@receiver(inbound, dispatch_uid="communications.messaging.email.on_inbound")
 def on_inbound(sender, event, esp_name, **kwargs):
     """anymail's inbound signal: one email that SendGrid (or another ESP) received for the clinic."""
     email = event.message

@@ -24,7 +24,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from communications import services
-from communications.channels import announce_reply_needed, delivery
+from communications.messaging import announce_reply_needed, delivery
 from communications.models import TWILIO_CHANNELS, Channel, DeliveryStatus, Message, OutboundMessage, SmsDetail
 from communications.phones import normalise_phone
 from communications.threads import conversation_for_inbound

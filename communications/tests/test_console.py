@@ -73,7 +73,7 @@ def test_replies_in_the_console_stay_in_the_outbox_even_with_twilio_connected(st
 
 def test_a_console_message_never_joins_the_customers_real_thread(staff_client, spa, twilio_webhooks,
                                                                  django_capture_on_commit_callbacks):
-    from communications.channels import sms
+    from communications.messaging import sms
 
     real = sms.receive_sms(message_sid="SM" + "1" * 32, from_number="+12125550142", body="Hi").message.conversation
     with django_capture_on_commit_callbacks(execute=True):

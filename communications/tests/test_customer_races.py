@@ -70,7 +70,7 @@ def test_a_customer_created_a_moment_ago_by_another_request_is_found_not_duplica
 
 
 def test_two_texts_from_a_new_number_at_once_make_one_customer_and_keep_both_texts(transactional_db):
-    from communications.channels.sms import receive_sms
+    from communications.messaging.sms import receive_sms
 
     first_in = threading.Event()
     release = threading.Event()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from communications.channels import email as email_channel
+from communications.messaging import email as email_channel
 from communications.models import (
     Channel,
     Conversation,

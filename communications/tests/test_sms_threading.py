@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from communications.channels import sms
+from communications.messaging import sms
 from communications.models import Channel, Conversation, Message
 from communications.tasks import close_timed_out_threads
 from communications.tests.messaging_fixtures import spa  # noqa: F401

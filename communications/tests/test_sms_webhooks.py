@@ -2,7 +2,7 @@
 
 import pytest
 
-from communications.channels import delivery, send_reply, sms
+from communications.messaging import delivery, send_reply, sms
 from communications.models import (
     Channel,
     CommunicationEvent,

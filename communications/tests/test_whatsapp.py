@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from analytics import services as analytics
 from analytics.models import DailyMetric
-from communications.channels import sms
+from communications.messaging import sms
 from communications.models import Channel, CommunicationEvent, Conversation, Customer, Message, OutboundMessage
 from communications.services import merge_customers
 from communications.tests.factories import CustomerFactory

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from communications.channels import sms
+from communications.messaging import sms
 from communications.models import Channel, DeliveryStatus, OutboundMessage
 from communications.services import start_conversation
 from communications.tests.factories import CustomerFactory

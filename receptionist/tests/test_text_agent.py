@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 from django.core.cache import cache
 
-from communications.channels import email as email_channel
-from communications.channels import sms
+from communications.messaging import email as email_channel
+from communications.messaging import sms
 from communications.models import Channel, CommunicationEvent, Conversation, Customer, Message, OutboundMessage
 from communications.tests.messaging_fixtures import (  # noqa: F401  (fixtures)
     post_signed,

@@ -269,13 +269,13 @@ class BoulevardCalendar:
         return SlotTaken(alternatives=alternatives)
 
     def _card_required(self, appointment):
-        from communications import channels
+        from communications import messaging
         from communications.models import OutboundMessage
         from scheduling.models import ClinicSettings
 
         customer, service = appointment.customer, appointment.service
         clinic = ClinicSettings.load()
-        can_text = bool(self.booking_url and customer.phone and channels.text_channel_for(customer) is not None)
+        can_text = bool(self.booking_url and customer.phone and messaging.text_channel_for(customer) is not None)
         if can_text:
             message = (f"{service.name} needs a card on file to book, and I can't take card details over the phone. "
                        "I've texted you a link to finish the booking online.")
@@ -290,9 +290,9 @@ class BoulevardCalendar:
                    f"add a card here: {self.booking_url}")
 
             def text_the_link():
-                channels.notify(customer=customer, kind=OutboundMessage.Kind.CONFIRMATION,
-                                key=f"boulevard-card:{customer.pk}:{service.pk}:{appointment.start.isoformat()}",
-                                sms_body=sms, metadata={"service_id": service.pk, "card_required": True})
+                messaging.notify(customer=customer, kind=OutboundMessage.Kind.CONFIRMATION,
+                                 key=f"boulevard-card:{customer.pk}:{service.pk}:{appointment.start.isoformat()}",
+                                 sms_body=sms, metadata={"service_id": service.pk, "card_required": True})
 
             # Run by scheduling.services once the booking is rolled back, so the text is kept.
             refusal.after_rollback = text_the_link
