@@ -112,9 +112,9 @@ def main():
 
         cursor.execute("""
             INSERT INTO communications_customer (name, phone, email, is_new_client, notes, sms_opted_out,
-                                                 created_at, updated_at)
+                                                 whatsapp_opted_out, created_at, updated_at)
             SELECT 'Bench Customer ' || g, '+1303' || lpad(g::text, 7, '0'),
-                   CASE WHEN g %% 3 = 0 THEN 'bench' || g || '@example.com' END, g %% 4 = 0, '', false, now(), now()
+                   CASE WHEN g %% 3 = 0 THEN 'bench' || g || '@example.com' END, g %% 4 = 0, '', false, false, now(), now()
             FROM generate_series(1, %s) g
         """, [customers])
         log(f"{customers:,} customers", step)

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Subquery
 
@@ -175,16 +176,24 @@ def customer_search(q):
     """
     q = q.strip()
     match = Q(name__icontains=q) | Q(email__icontains=q)
+    phone = _whole_number(q)
     digits = re.sub(r"\D", "", q)
-    if len(digits) >= 4:
-        match |= Q(phone__contains=digits)
-    try:
-        phone = normalise_phone(q)
-    except ValidationError:
-        phone = None
     if phone:
+        # A whole number is one lookup in the unique index; a trigram search for its digits would
+        # read the long lists of trigrams every local number shares ("+12", the area code).
         match |= Q(phone=phone)
+    elif len(digits) >= 4:
+        match |= Q(phone__contains=digits)
     return Customer.objects.filter(match)
+
+
+def _whole_number(text):
+    """`text` as E.164 when it is a complete, valid number for the clinic's country (or with its own code)."""
+    try:
+        phone = normalise_phone(text)
+    except ValidationError:
+        return None
+    return phone if phone and phonenumbers.is_valid_number(phonenumbers.parse(phone)) else None
 
 
 def customers_by_last_contact(*, q="", page=1, page_size=25, now):
@@ -199,13 +208,13 @@ def customers_by_last_contact(*, q="", page=1, page_size=25, now):
     page = max(1, page)
     start = (page - 1) * page_size
     wanted = start + page_size + 1  # one more than the page, to know there is a next one
-    customers = Customer.objects.filter(forgotten_at=None)  # forgotten ones have nothing left to find or show
+    # Forgotten customers have nothing left to find or show.
+    customers = (customer_search(q) if q.strip() else Customer.objects).filter(forgotten_at=None)
     contacts = Conversation.objects.exclude(customer=None)
     if q.strip():
-        customers = customers.filter(pk__in=customer_search(q).values("pk"))
         contacts = contacts.filter(customer__in=customers.values("pk"))
     # Without a search, skipping the few forgotten customers here is cheaper than joining every row.
-    forgotten = set() if q.strip() else set(Customer.objects.exclude(forgotten_at=None).values_list("pk", flat=True))
+    forgotten = set() if q.strip() else set(Customer.objects.exclude(forgotten_at=None).order_by().values_list("pk", flat=True))
     contacts = contacts.order_by("-last_activity_at", "-pk").values_list("customer_id", "last_activity_at")
     last_contact, offset, batch, exhausted = {}, 0, max(4 * wanted, 200), False
     while len(last_contact) < wanted:

@@ -5,7 +5,7 @@ activity (communications.selectors.customers_by_last_contact): `conv_customer_ac
 PostgreSQL read them in that order and stop at the page's end. A search matches part of a
 name or an email (icontains: UPPER(col) LIKE UPPER('%q%')) or digits inside a phone (LIKE
 '%digits%'): trigram indexes answer those without reading every customer, and
-`conv_customer_id_activity` then finds the few matches' conversations. Figures in
+`conv_customer_last_activity` then finds the few matches' conversations. Figures in
 bench/README.md ("Customers page"). Built CONCURRENTLY, so the dashboard keeps working while
 they build. SQLite needs none of this at demo sizes.
 """
@@ -14,10 +14,13 @@ from django.db import migrations
 
 INDEXES = {
     "conv_customer_activity": "communications_conversation (last_activity_at DESC, id DESC) WHERE customer_id IS NOT NULL",
-    "conv_customer_id_activity": "communications_conversation (customer_id, last_activity_at DESC)",
+    # With the id too, a search's matches' conversations are read from the index alone (no table rows).
+    "conv_customer_last_activity": "communications_conversation (customer_id, last_activity_at DESC, id DESC)",
     "customer_name_trgm": "communications_customer USING gin (UPPER(name) gin_trgm_ops)",
     "customer_email_trgm": "communications_customer USING gin (UPPER(email) gin_trgm_ops)",
     "customer_phone_trgm": "communications_customer USING gin (phone gin_trgm_ops)",
+    # The page leaves forgotten customers out; they are few, and this finds them without reading everyone.
+    "customer_forgotten": "communications_customer (id) WHERE forgotten_at IS NOT NULL",
 }
 
 
