@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "receptionist",
     "analytics",
     "housekeeping",
+    "demo",  # seed_demo only; nothing in the product imports it
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ import time_machine
 
 from communications.models import Channel, Conversation, Message
 from communications.tests.messaging_fixtures import post_signed, text_params, twilio, twilio_webhooks  # noqa: F401
-from scheduling.management.demo.catalogue import ensure_catalogue
+from demo.catalogue import ensure_catalogue
 from scheduling.models import Appointment, Service
 
 from .conftest import db

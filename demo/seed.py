@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from communications.models import Conversation, Customer
-from scheduling.management.demo.catalogue import demo_catalogue_filter, ensure_catalogue, upcoming_closures
-from scheduling.management.demo.history import HistoryBuilder
+from demo.catalogue import demo_catalogue_filter, ensure_catalogue, upcoming_closures
+from demo.history import HistoryBuilder
 from scheduling.models import Appointment, BusinessHours, ClinicSettings, Closure
 
 STAFF_USERNAME = "staff"

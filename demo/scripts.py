@@ -6,9 +6,9 @@ through the scene's diary, and returns the Script (scores) a careful scorer woul
 
 from datetime import timedelta
 
-from scheduling.management.demo import tools
-from scheduling.management.demo.scene import Script, WhenHint, clock, first_sentence
-from scheduling.management.demo.topics import TOPICS, ask, faq
+from demo import tools
+from demo.scene import Script, WhenHint, clock, first_sentence
+from demo.topics import TOPICS, ask, faq
 
 # --- information only -------------------------------------------------------
 

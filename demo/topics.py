@@ -4,8 +4,8 @@ Each topic returns the question (per channel), the tool call behind the answer, 
 words for the summary and an email subject.
 """
 
-from scheduling.management.demo import tools
-from scheduling.management.demo.scene import first_sentence
+from demo import tools
+from demo.scene import first_sentence
 
 
 def faq(s, category, index=0):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from scheduling.management.demo import STAFF_PASSWORD, STAFF_USERNAME, seed_demo
+from demo.seed import STAFF_PASSWORD, STAFF_USERNAME, seed_demo
 
 
 class Command(BaseCommand):

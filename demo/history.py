@@ -25,11 +25,11 @@ from communications.models import (
     SmsDetail,
     VoiceCallDetail,
 )
-from scheduling.management.demo.calendar import DemoCalendar
-from scheduling.management.demo.catalogue import CLINIC_SMS_NUMBER
-from scheduling.management.demo.people import make_people
-from scheduling.management.demo.scene import BOOKING_WEIGHTS, Event, Line, Scene, Tool, spoken_hours
-from scheduling.management.demo.scripts import ANONYMOUS_OK, OUTCOME_WEIGHTS, SCRIPTS
+from demo.calendar import DemoCalendar
+from demo.catalogue import CLINIC_SMS_NUMBER
+from demo.people import make_people
+from demo.scene import BOOKING_WEIGHTS, Event, Line, Scene, Tool, spoken_hours
+from demo.scripts import ANONYMOUS_OK, OUTCOME_WEIGHTS, SCRIPTS
 from scheduling.models import FAQ, Appointment, Closure, Provider, Service, TimeOff, Weekday, local_datetime
 
 SEED = 2026
