@@ -21,9 +21,10 @@ from analytics.scoring.openai_scorer import (
 )
 from analytics.scoring.schema import InvalidAnswer
 from analytics.scoring.transcript import customer_said_something, format_transcript
-from communications.models import Channel, Conversation, Outcome
+from communications.models import Channel, Conversation, Outcome, UsageRecord
 from communications.processes import holder_is_gone
 from communications.services import end_conversation, record_event
+from communications.usage import record_usage
 from scheduling.models import ClinicSettings
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,8 @@ def score_conversation(*, conversation_id, force=False, tries=1, final_try=True)
         clinic = ClinicSettings.load()
         transcript = format_transcript(conversation, clinic=clinic)
         try:
-            model_answer = _ask_model(transcript, assistant_name=clinic.assistant_name)
+            model_answer = _ask_model(transcript, assistant_name=clinic.assistant_name,
+                                      spent=lambda completion: _record_scoring_usage(conversation_id, completion))
         except RetryableScoringError as exc:
             if final_try:
                 reason = f"gave up after {tries} tries: {exc}"
@@ -142,13 +144,20 @@ def score_conversation(*, conversation_id, force=False, tries=1, final_try=True)
     return ScoringResult("scored" if saved else "claim_lost")
 
 
-def _ask_model(transcript, *, assistant_name):
+def _ask_model(transcript, *, assistant_name, spent=None):
     """One call, and one more when the answer is not the JSON asked for."""
     try:
-        return score_with_openai(transcript, assistant_name=assistant_name)
+        return score_with_openai(transcript, assistant_name=assistant_name, spent=spent)
     except InvalidAnswer as first:
         log.warning("Scoring answer was invalid, asking once more: %s", first)
-        return score_with_openai(transcript, assistant_name=assistant_name)
+        return score_with_openai(transcript, assistant_name=assistant_name, spent=spent)
+
+
+def _record_scoring_usage(conversation_id, completion):
+    """What one scoring call cost, kept whatever the answer was worth (a rescore adds its own)."""
+    record_usage(conversation_id=conversation_id, kind=UsageRecord.Kind.SCORING,
+                 model=completion.model or settings.OPENAI_SCORING_MODEL, usage=completion.usage,
+                 source_id=completion.id or "")
 
 
 @transaction.atomic

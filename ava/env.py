@@ -4,7 +4,9 @@ Each one fails loudly (ImproperlyConfigured naming the variable) on a value it
 cannot read, instead of guessing: a typo in production must stop the start.
 """
 
+import json
 import os
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,6 +61,41 @@ def get_float(name, default, *, minimum=None, maximum=None):
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         raise ImproperlyConfigured(f"{name}={number} is outside {minimum}..{maximum}.")
     return number
+
+
+PRICE_FIELDS = ("text_in", "cached_text_in", "audio_in", "cached_audio_in", "text_out", "audio_out", "per_minute")
+
+
+def get_model_prices(name, defaults):
+    """A price table: `defaults` with the models a JSON object in `name` adds or replaces.
+
+    Each model maps to USD prices per 1M tokens (per minute: `per_minute`) as decimal strings or numbers,
+    and `as_of`, the date they were read. A field left out is a price not known (never zero).
+    """
+    value = _raw(name)
+    if not value:
+        return dict(defaults)
+    try:
+        extra = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}.") from None
+    if not isinstance(extra, dict) or not all(isinstance(p, dict) for p in extra.values()):
+        raise ImproperlyConfigured(f'{name} must be a JSON object of models, e.g. {{"gpt-x": {{"text_in": "1.25"}}}}.')
+    table = dict(defaults)
+    for model, prices in extra.items():
+        unknown = set(prices) - {*PRICE_FIELDS, "as_of"}
+        if unknown:
+            raise ImproperlyConfigured(f"{name}: {model} has unknown price fields {sorted(unknown)}; "
+                                       f"use {', '.join(PRICE_FIELDS)} and as_of.")
+        for field in set(prices) & set(PRICE_FIELDS):
+            try:
+                price = Decimal(str(prices[field]))
+            except InvalidOperation:
+                price = None
+            if price is None or not price.is_finite() or price < 0:
+                raise ImproperlyConfigured(f"{name}: {model}.{field}={prices[field]!r} is not a price (a number ≥ 0).")
+        table[model] = {key: str(val) for key, val in prices.items()}
+    return table
 
 
 def get_list(name, default=()):

@@ -247,6 +247,30 @@ OPENAI_REALTIME_MODEL = env.get_str("OPENAI_REALTIME_MODEL", "gpt-realtime-2.1")
 OPENAI_TEXT_MODEL = env.get_str("OPENAI_TEXT_MODEL", "gpt-5.4-mini")
 OPENAI_SCORING_MODEL = env.get_str("OPENAI_SCORING_MODEL", OPENAI_TEXT_MODEL)
 
+# What each conversation cost (communications/usage.py): USD per 1M tokens, or per minute of audio where
+# a transcription model bills by duration, read from OpenAI's model pages
+# (developers.openai.com/api/docs/models/<model>) on the date beside each. A model missing here is priced
+# as unknown, never as zero. MODEL_PRICES_JSON adds models or replaces one's prices, e.g.
+# {"gpt-realtime-2.1": {"as_of": "2027-01-05", "text_in": "4", "cached_text_in": "0.4", ...}}.
+DEFAULT_MODEL_PRICES = {
+    "gpt-realtime-2.1": {"as_of": "2026-11-29", "text_in": "4.00", "cached_text_in": "0.40", "text_out": "24.00",
+                         "audio_in": "32.00", "cached_audio_in": "0.40", "audio_out": "64.00"},
+    "gpt-realtime-2.1-mini": {"as_of": "2026-11-29", "text_in": "0.60", "cached_text_in": "0.06", "text_out": "2.40",
+                              "audio_in": "10.00", "cached_audio_in": "0.30", "audio_out": "20.00"},
+    "gpt-realtime-2": {"as_of": "2026-11-29", "text_in": "4.00", "cached_text_in": "0.40", "text_out": "24.00",
+                       "audio_in": "32.00", "cached_audio_in": "0.40", "audio_out": "64.00"},
+    "gpt-realtime-1.5": {"as_of": "2026-11-29", "text_in": "4.00", "cached_text_in": "0.40", "text_out": "16.00",
+                         "audio_in": "32.00", "cached_audio_in": "0.40", "audio_out": "64.00"},
+    "gpt-transcribe": {"as_of": "2026-11-29", "per_minute": "0.0045"},
+    "gpt-realtime-whisper": {"as_of": "2026-11-29", "per_minute": "0.017"},
+    "gpt-5.4": {"as_of": "2026-11-29", "text_in": "2.50", "cached_text_in": "0.25", "text_out": "15.00"},
+    "gpt-5.4-mini": {"as_of": "2026-11-29", "text_in": "0.75", "cached_text_in": "0.075", "text_out": "4.50"},
+    "gpt-5.4-nano": {"as_of": "2026-11-29", "text_in": "0.20", "cached_text_in": "0.02", "text_out": "1.25"},
+    # The built-in local engine (no key): nothing is spent.
+    "local": {"as_of": "built-in", **dict.fromkeys(env.PRICE_FIELDS, "0")},
+}
+MODEL_PRICES = env.get_model_prices("MODEL_PRICES_JSON", DEFAULT_MODEL_PRICES)
+
 # --- Voice calls (receptionist app; docs/voice-protocol.md) -------------------
 # The voice and speech recognition OpenAI uses, and who decides the end of a caller's turn:
 # "none" (the call page's VAD commits, the default), or OpenAI's "server_vad" / "semantic_vad".

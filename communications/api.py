@@ -124,6 +124,13 @@ _DETAIL = {
     **_CONVERSATION, "frustration_indicators": [], "success_markers": ["booked on the first try"],
     "scored_at": "2026-03-02T10:19:02-05:00", "scorer": "openai", "scorer_version": "gpt-4.1-mini",
     "metadata": {}, "voice": _VOICE, "messages": _MESSAGES, "events": [_EVENT], "appointments": [_APPOINTMENT],
+    "cost": {"currency": "USD", "total": "0.084213", "known_cost": "0.084213", "unknown_records": 0, "parts": [
+        {"part": "voice", "label": "Voice", "cost": "0.082114", "known_cost": "0.082114", "records": 6,
+         "unknown_records": 0, "models": ["gpt-realtime-2.1"]},
+        {"part": "transcription", "label": "Transcription", "cost": "0.000945", "known_cost": "0.000945",
+         "records": 3, "unknown_records": 0, "models": ["gpt-transcribe"]},
+        {"part": "scoring", "label": "Scoring", "cost": "0.001154", "known_cost": "0.001154", "records": 1,
+         "unknown_records": 0, "models": ["gpt-5.4-mini-2026-03-17"]}]},
 }
 
 # Path parameters, described (the URL converters already refuse anything else).
@@ -137,6 +144,11 @@ _DETAIL_EXAMPLES = [
         "ended_at": None, "status": "active", "outcome": "", "sentiment": "", "satisfaction_score": None,
         "summary": "", "success_markers": [], "scored_at": None, "scorer": "", "scorer_version": "", "voice": None,
         "messages": [_SMS_MESSAGE], "events": [], "appointments": [],
+        "cost": {"currency": "USD", "total": None, "known_cost": "0.0079", "unknown_records": 1, "parts": [
+            {"part": "text", "label": "Text replies", "cost": None, "known_cost": "0", "records": 1,
+             "unknown_records": 1, "models": ["a-model-not-in-the-price-table"]},
+            {"part": "telephony", "label": "Twilio", "cost": "0.0079", "known_cost": "0.0079", "records": 1,
+             "unknown_records": 0, "models": ["twilio-sms"]}]},
     }),
 ]
 

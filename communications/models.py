@@ -300,6 +300,55 @@ class CommunicationEvent(models.Model):
         return f"{self.type} at {self.at:%H:%M:%S}"
 
 
+class UsageRecord(models.Model):
+    """What one paid piece of a conversation spent: a voice response, the transcription of a caller's turn,
+    a text reply's completion, a scoring call, or a text Twilio carried.
+
+    Written as each happens (communications.usage), so a process that dies mid-call keeps what was spent.
+    Tokens are split the way prices are: `text_in` and `audio_in` are the uncached input tokens, the
+    cached ones are counted apart. `cost` is priced when written from the dated table in settings (or is
+    the provider's own charge); NULL when the model has no price there: unknown, never zero.
+    """
+
+    class Kind(models.TextChoices):
+        VOICE = "voice", "Voice"
+        TRANSCRIPTION = "transcription", "Transcription"
+        TEXT = "text", "Text replies"
+        SCORING = "scoring", "Scoring"
+        TELEPHONY = "telephony", "Twilio"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="usage_records")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    model = models.CharField(max_length=100, blank=True)
+    source_id = models.CharField(max_length=100, blank=True,
+                                 help_text="The response, item, completion or MessageSid it came from.")
+    at = models.DateTimeField(default=timezone.now)
+    text_in = models.PositiveIntegerField(default=0)
+    cached_text_in = models.PositiveIntegerField(default=0)
+    audio_in = models.PositiveIntegerField(default=0)
+    cached_audio_in = models.PositiveIntegerField(default=0)
+    text_out = models.PositiveIntegerField(default=0)
+    audio_out = models.PositiveIntegerField(default=0)
+    audio_seconds = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True,
+                                        help_text="Billed by duration (some transcription models).")
+    cost = models.DecimalField(max_digits=14, decimal_places=8, null=True, blank=True, help_text="Empty: unknown.")
+    currency = models.CharField(max_length=3, default="USD")
+    priced_as_of = models.CharField(max_length=20, blank=True, help_text="The date of the price used.")
+    usage = models.JSONField(default=dict, blank=True, help_text="As the provider reported it.")
+
+    class Meta:
+        ordering = ["conversation", "at", "id"]
+        indexes = [models.Index(fields=["conversation", "kind"], name="usage_conversation_kind")]
+        constraints = [
+            # A response, a transcription or a text is counted once, however often it is reported.
+            models.UniqueConstraint(fields=["kind", "source_id"], condition=~models.Q(source_id=""),
+                                    name="usage_kind_source_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.model} {self.cost if self.cost is not None else 'unknown'}"
+
+
 class OutboundMessage(models.Model):
     """One text or email Ava sends (a reply, a confirmation, a reminder): the outbox and the delivery log.
 

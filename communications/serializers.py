@@ -7,6 +7,7 @@ clinic's zone and DRF's DateTimeField writes in the active zone.
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from communications.models import (
@@ -19,10 +20,12 @@ from communications.models import (
     Outcome,
     Sentiment,
     SmsDetail,
+    UsageRecord,
     VoiceCallDetail,
 )
 from communications.phones import normalise_phone
 from communications.selectors import SORTS
+from communications.usage import conversation_cost
 
 # Beyond these, a clinic day cannot be turned into an instant on every database (SQLite
 # converts to UTC in Python, and 9999-12-31 in New York is year 10000 there).
@@ -237,6 +240,26 @@ class AppointmentBriefSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
+class CostPartSerializer(serializers.Serializer):
+    part = serializers.ChoiceField(choices=UsageRecord.Kind.choices)
+    label = serializers.CharField()
+    cost = serializers.CharField(allow_null=True, help_text="USD; null when any of it has no price (unknown).")
+    known_cost = serializers.CharField(help_text="USD: the sum of what has a price.")
+    records = serializers.IntegerField(help_text="Responses, transcriptions, completions or texts counted.")
+    unknown_records = serializers.IntegerField(help_text="Of them, those with no price.")
+    models = serializers.ListField(child=serializers.CharField())
+
+
+class CostSerializer(serializers.Serializer):
+    """What the conversation cost (communications.usage): priced from the dated table in settings."""
+
+    currency = serializers.CharField()
+    total = serializers.CharField(allow_null=True, help_text="Null when any part is unknown (never shown as zero).")
+    known_cost = serializers.CharField()
+    unknown_records = serializers.IntegerField()
+    parts = CostPartSerializer(many=True, help_text="voice, transcription, text, scoring, telephony: those it has.")
+
+
 class ConversationDetailSerializer(ConversationSerializer):
     frustration_indicators = serializers.ListField(child=serializers.CharField())
     success_markers = serializers.ListField(child=serializers.CharField())
@@ -245,13 +268,18 @@ class ConversationDetailSerializer(ConversationSerializer):
     messages = MessageSerializer(many=True, help_text="In transcript order.")
     events = EventSerializer(many=True, help_text="Tool calls, barge-ins, escalations, errors, … in time order.")
     appointments = AppointmentBriefSerializer(many=True, help_text="Booked, moved or cancelled in this conversation.")
+    cost = serializers.SerializerMethodField(help_text="What it cost, in total and by part.")
 
     class Meta(ConversationSerializer.Meta):
         fields = [
             *ConversationSerializer.Meta.fields, "frustration_indicators", "success_markers", "scored_at", "scorer",
-            "scorer_version", "metadata", "voice", "messages", "events", "appointments",
+            "scorer_version", "metadata", "voice", "messages", "events", "appointments", "cost",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CostSerializer)
+    def get_cost(self, conversation):
+        return CostSerializer(conversation_cost(conversation.pk)).data
 
 
 class TranscriptLineSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from communications.selectors import (
     page_of,
 )
 from communications.services import forget_customer, merge_customers
+from communications.usage import conversation_cost
 
 INBOX_PAGE_SIZE = 25
 CUSTOMERS_PAGE_SIZE = 25
@@ -57,6 +58,7 @@ def conversation_detail(request, pk):
         "timeline": conversation_timeline(conversation),
         "voice": getattr(conversation, "voice", None),
         "appointments": conversation.appointments.select_related("service", "provider"),
+        "cost": conversation_cost(conversation.pk),
     }
     return render(request, "dashboard/conversation.html", context)
 

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from communications import usage
 from communications.messaging import email as _email  # noqa: F401  (connects anymail's inbound signal)
 from communications.messaging import sms
 
@@ -83,6 +84,9 @@ def twilio_status(request):
     sms.receive_status(message_sid=data.get("MessageSid") or data.get("SmsSid") or "",
                        status=data.get("MessageStatus") or data.get("SmsStatus") or "",
                        error_code=data.get("ErrorCode") or "", error_message=data.get("ErrorMessage") or "")
+    # What Twilio charged, when its callback says (Price is negative, PriceUnit a currency): the conversation's cost.
+    usage.record_message_price(message_sid=data.get("MessageSid") or data.get("SmsSid") or "",
+                               price=data.get("Price"), currency=data.get("PriceUnit") or "USD")
     return HttpResponse(status=204)
 
 

@@ -5,6 +5,7 @@ with what a call needs at its start, during it, and at its end.
 """
 
 from communications import services as communications
+from communications import usage as usage_records
 from communications.models import Channel, Conversation, Message
 from communications.processes import this_process
 from receptionist.prompt import RECORDING_NOTICE, build_instructions, greeting_line
@@ -55,10 +56,16 @@ def record_event(*, conversation_id, type, data):
     communications.record_event(conversation_id=conversation_id, type=type, data=data)
 
 
-def finish_voice_call(*, conversation_id, end_reason, failed=False, interruption_count=None, usage=None):
+def record_usage(*, conversation_id, kind, model, usage, source_id=""):
+    """What one response or one transcription of the call used, priced (communications.usage)."""
+    usage_records.record_usage(conversation_id=conversation_id, kind=kind, model=model, usage=usage,
+                               source_id=source_id)
+
+
+def finish_voice_call(*, conversation_id, end_reason, failed=False, interruption_count=None, stats=None):
     """End the call once: ended_at, duration, end reason, interruptions; scoring follows on commit."""
-    if usage:
-        communications.record_event(conversation_id=conversation_id, type="usage", data=usage)
+    if stats:
+        communications.record_event(conversation_id=conversation_id, type="call_stats", data=stats)
     communications.end_conversation(
         conversation_id=conversation_id,
         status=Conversation.Status.FAILED if failed else Conversation.Status.COMPLETED,

@@ -28,7 +28,8 @@ from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI
 
 from communications import messaging
 from communications import services as communications
-from communications.models import TWILIO_CHANNELS, Channel, CommunicationEvent, Conversation, Message
+from communications import usage as usage_records
+from communications.models import TWILIO_CHANNELS, Channel, CommunicationEvent, Conversation, Message, UsageRecord
 from receptionist.engines.local_brain import BOOK, CANCEL, LocalBrain
 from receptionist.prompt import build_instructions
 from receptionist.tools import REGISTRY, ToolContext, run_tool
@@ -192,6 +193,10 @@ def _openai_answer(conversation, context, *, now=None):
             if error.status_code == 429 or error.status_code >= 500:
                 raise AgentUnavailable(f"OpenAI answered {error.status_code}") from error
             raise
+        # Each completion's usage as it comes back: a later round that fails keeps what this one spent.
+        usage_records.record_usage(conversation_id=conversation.pk, kind=UsageRecord.Kind.TEXT,
+                                   model=completion.model or settings.OPENAI_TEXT_MODEL, usage=completion.usage,
+                                   source_id=completion.id or "")
         reply = completion.choices[0].message
         if not reply.tool_calls:
             return reply.content or reply.refusal or FALLBACK

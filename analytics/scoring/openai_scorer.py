@@ -55,6 +55,8 @@ class ModelAnswer:
     prompt_tokens: int
     completion_tokens: int
     latency_ms: int
+    completion_id: str = ""
+    usage: object = None  # the SDK's CompletionUsage, for what it cost (communications.usage)
 
 
 def _retry_after(exc):
@@ -74,8 +76,11 @@ def _client():
     )
 
 
-def score_with_openai(transcript, *, assistant_name="Ava"):
-    """Ask the scoring model about one transcript; returns a ModelAnswer or raises one of the errors above."""
+def score_with_openai(transcript, *, assistant_name="Ava", spent=None):
+    """Ask the scoring model about one transcript; returns a ModelAnswer or raises one of the errors above.
+
+    `spent(completion)` is called with every completion that came back, an unusable one included (it was billed).
+    """
     model = settings.OPENAI_SCORING_MODEL
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT.format(assistant=assistant_name, outcomes=", ".join(OUTCOMES))},
@@ -101,6 +106,8 @@ def score_with_openai(transcript, *, assistant_name="Ava"):
             # A 200 whose body is not JSON (a proxy's error page): the answer is unusable.
             raise InvalidAnswer(f"the response body was not JSON ({exc})") from None
     latency_ms = int((time.monotonic() - started) * 1000)
+    if spent is not None:
+        spent(completion)
 
     if not completion.choices:
         raise InvalidAnswer("the response had no choices")
@@ -117,4 +124,6 @@ def score_with_openai(transcript, *, assistant_name="Ava"):
         prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
         latency_ms=latency_ms,
+        completion_id=completion.id or "",
+        usage=usage,
     )

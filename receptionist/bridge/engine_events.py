@@ -10,6 +10,7 @@ import logging
 import secrets
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from receptionist import services
 from receptionist.bridge.config import (
@@ -91,6 +92,9 @@ class EngineEvents:
                             "final": True})
         if words:
             self._save(item_id, "caller", words, self.transcript.place(item_id))
+        # Billed by the transcription model, apart from the responses (per token, or per second of audio).
+        self.writer.put(services.record_usage, conversation_id=self.conversation_id, kind="transcription",
+                        model=self._model("transcription"), usage=event.get("usage"), source_id=item_id)
 
     async def _on_caller_failed(self, event):
         self.outbound.json({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"), "text": "",
@@ -190,7 +194,10 @@ class EngineEvents:
         response = event.get("response") or {}
         self.response_active = False
         self.drop_current = False
-        self._add_usage(response.get("usage"))
+        # Saved as each response ends (a cancelled or failed one was billed too): a process that dies
+        # mid-call keeps what was spent.
+        self.writer.put(services.record_usage, conversation_id=self.conversation_id, kind="voice",
+                        model=self._model("voice"), usage=response.get("usage"), source_id=response.get("id") or "")
         for output in response.get("output") or []:
             item = self.audio_items.get(output.get("id"))
             if item is not None and not item.saved:
@@ -301,17 +308,11 @@ class EngineEvents:
         self.outbound.json({"type": "audio.flush"})
         self._state("listening")
 
-    def _add_usage(self, usage):
-        if not usage:
-            return
-        totals = self.usage
-        for key in ("input_tokens", "output_tokens", "total_tokens"):
-            totals[key] = totals.get(key, 0) + (usage.get(key) or 0)
-        for side in ("input_token_details", "output_token_details"):
-            for key, value in (usage.get(side) or {}).items():
-                if isinstance(value, int):
-                    name = f"{side.split('_')[0]}_{key}"
-                    totals[name] = totals.get(name, 0) + value
+    def _model(self, part):
+        """The model billed for a part of the call ("local" on the built-in engine, which costs nothing)."""
+        if self.engine != "openai":
+            return "local"
+        return self.config.transcription_model if part == "transcription" else settings.OPENAI_REALTIME_MODEL
 
     def _state(self, state):
         if state != self.page_state:

@@ -72,7 +72,6 @@ class VoiceBridge(EngineEvents):
         self.reconnects = 0
         self.interruptions = 0
         self.late_audio_dropped = 0
-        self.usage = {}
         self._event_numbers = itertools.count(1)
         self.sent_kinds = {}  # event_id -> type of the client events sent lately
         self.current_purpose = None  # the running response's metadata.ava_purpose (filler, apology)
@@ -273,7 +272,7 @@ class VoiceBridge(EngineEvents):
         # Saved first, so whatever the caller sees next is already on record.
         if self.conversation_id is not None:
             self.writer.put(services.finish_voice_call, conversation_id=self.conversation_id, end_reason=reason,
-                            failed=failed, usage=self._usage_summary())
+                            failed=failed, stats=self._call_stats())
         await self.writer.close()
         if not page_gone:
             self.outbound.json({"type": "call.ended", "reason": reason, "message": say or "", "say": say or ""})
@@ -289,11 +288,9 @@ class VoiceBridge(EngineEvents):
                 task.cancel()
         self.done.set()
 
-    def _usage_summary(self):
-        if not self.usage:
-            return None
-        return {**self.usage, "model": settings.OPENAI_REALTIME_MODEL if self.engine == "openai" else "local",
-                "late_audio_dropped": self.late_audio_dropped,
+    def _call_stats(self):
+        # Tokens are not summed here: each response's usage was saved as it ended (communications.usage).
+        return {"late_audio_dropped": self.late_audio_dropped,
                 "outbound_audio_dropped_bytes": self.outbound.dropped_audio_bytes, "reconnects": self.reconnects}
 
     # --- from the page ---------------------------------------------------------------------------

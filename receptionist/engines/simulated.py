@@ -101,6 +101,7 @@ class Response:
         self.status_details = None
         self.output_text_tokens = 0
         self.output_audio_tokens = 0
+        self.input = self._input_tokens()
 
     def _item_event(self, item):
         return {"response_id": self.id, "output_index": len(self.output) - 1, "item": dict(item)}
@@ -208,11 +209,36 @@ class Response:
         self.output_text_tokens += max(1, len(args) // 4)
         return item
 
+    def _input_tokens(self):
+        """What the model reads for this response: the instructions and the conversation so far.
+
+        As OpenAI bills it: a user's audio is 1 token per 100 ms, Ava's 1 per 50 ms, text about 4
+        characters a token; what an earlier response of the session already read is cached.
+        """
+        sim, counts = self.sim, dict.fromkeys(("text", "audio", "cached_text", "cached_audio"), 0)
+        seen = sim.read_before
+        counts["cached_text" if "instructions" in seen else "text"] += len(sim.session.get("instructions") or "") // 4 + 1
+        counts["text"] += len(self.instructions) // 4
+        for item in sim.items if self.in_conversation else []:
+            cached = "cached_" if item["id"] in seen else ""
+            if item.get("role") == "user" and "audio_ms" in item:
+                counts[cached + "audio"] += item["audio_ms"] // 100
+            elif item["id"] in sim.item_audio_ms:
+                counts[cached + "audio"] += sim.item_audio_ms[item["id"]] // 50
+            counts[cached + "text"] += len(json.dumps(item)) // 4
+        seen.update(["instructions", *(item["id"] for item in sim.items)] if self.in_conversation else [])
+        return counts
+
     def usage(self):
-        inputs = sum(len(json.dumps(i)) // 4 for i in self.sim.items)
-        return {"total_tokens": inputs + self.output_text_tokens + self.output_audio_tokens,
-                "input_tokens": inputs, "output_tokens": self.output_text_tokens + self.output_audio_tokens,
-                "input_token_details": {"text_tokens": inputs, "audio_tokens": 0, "cached_tokens": 0},
+        """A `RealtimeResponseUsage`: on every response.done, cancelled ones too (their input was read)."""
+        read = self.input
+        text, audio = read["text"] + read["cached_text"], read["audio"] + read["cached_audio"]
+        out = self.output_text_tokens + self.output_audio_tokens
+        return {"total_tokens": text + audio + out, "input_tokens": text + audio, "output_tokens": out,
+                "input_token_details": {"text_tokens": text, "audio_tokens": audio,
+                                        "cached_tokens": read["cached_text"] + read["cached_audio"],
+                                        "cached_tokens_details": {"text_tokens": read["cached_text"],
+                                                                  "audio_tokens": read["cached_audio"]}},
                 "output_token_details": {"text_tokens": self.output_text_tokens,
                                          "audio_tokens": self.output_audio_tokens}}
 
@@ -225,7 +251,7 @@ class Response:
                 "output_modalities": ["audio"], "max_output_tokens": "inf", "metadata": self.params.get("metadata"),
                 "audio": {"output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE},
                                      "voice": self.sim.session["audio"]["output"].get("voice")}},
-                "usage": self.usage() if self.status != "cancelled" or self.output else None}
+                "usage": self.usage()}
 
 
 class RealtimeSimulator:
@@ -239,6 +265,7 @@ class RealtimeSimulator:
         self.conversation_id = new_id("conv")
         self.items = []
         self.item_audio_ms = {}
+        self.read_before = set()  # item ids (and "instructions") an earlier response read: cached now
         self.input_audio = bytearray()
         self.response = None
         self.response_task = None
@@ -358,8 +385,17 @@ class RealtimeSimulator:
         await self.emit({"type": "conversation.item.input_audio_transcription.delta", "item_id": item["id"],
                          "content_index": 0, "delta": transcript})
         await self.emit({"type": "conversation.item.input_audio_transcription.completed", "item_id": item["id"],
-                         "content_index": 0, "transcript": transcript,
-                         "usage": {"type": "duration", "seconds": round(len(pcm) / BYTES_PER_MS / 1000, 2)}})
+                         "content_index": 0, "transcript": transcript, "usage": self._transcription_usage(pcm, transcript)})
+
+    def _transcription_usage(self, pcm, transcript):
+        """As the transcription model bills: gpt-4o-*transcribe by tokens, the others by the second."""
+        model = (self.session["audio"]["input"].get("transcription") or {}).get("model") or ""
+        ms = len(pcm) / BYTES_PER_MS
+        if "4o" not in model:
+            return {"type": "duration", "seconds": round(ms / 1000, 2)}
+        audio, text_out = int(ms // 100), max(1, len(transcript) // 4)
+        return {"type": "tokens", "input_tokens": audio, "output_tokens": text_out, "total_tokens": audio + text_out,
+                "input_token_details": {"audio_tokens": audio, "text_tokens": 0}}
 
     async def on_conversation_item_create(self, event):
         item = dict(event.get("item") or {})
@@ -451,6 +487,8 @@ class RealtimeSimulator:
         if self.response is response:
             self.response = None
             self.response_task = None
+        if response.in_conversation:  # what the model wrote is in its cache for the next response
+            self.read_before.update(item["id"] for item in response.output)
         await self.emit({"type": "response.done", "response": response.as_dict()})
 
     async def on_response_cancel(self, event):

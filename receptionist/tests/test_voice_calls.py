@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from communications.models import CommunicationEvent, Conversation, Customer, Message
+from communications.models import CommunicationEvent, Conversation, Customer, Message, UsageRecord
 from receptionist.prompt import FILLER_LINE
 from receptionist.tools import TOOL_NAMES
 from scheduling.models import Appointment
@@ -372,7 +372,8 @@ async def test_hanging_up_closes_the_upstream_within_a_second_and_finalises_the_
     conversation = await db(conversation_of, page)
     assert conversation.status == "completed" and conversation.ended_at is not None
     assert conversation.voice.end_reason == "caller_hung_up"
-    assert (await db(events_of, page, "usage"))[0]["output_tokens"] > 0
+    (greeting,) = await db(lambda: list(UsageRecord.objects.filter(conversation_id=page.session["conversation_id"])))
+    assert greeting.kind == "voice" and greeting.audio_out > 0  # the greeting's usage, saved as it ended
 
 
 async def test_with_server_turn_detection_openai_decides_the_turn_and_the_page_commit_is_ignored(

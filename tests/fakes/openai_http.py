@@ -56,6 +56,14 @@ class Reply:
         return json.dumps(body).encode()
 
 
+def _chat_usage(usage):
+    """A CompletionUsage: (prompt, completion) tokens, and a third number for the cached part of the prompt."""
+    prompt, completion, cached = (*usage, 0)[:3]
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}}
+
+
 class FakeOpenAI(LocalHTTPFake):
     name = "fake-openai"
     methods = ("POST", "GET")
@@ -90,7 +98,9 @@ class FakeOpenAI(LocalHTTPFake):
         return self.text(json.dumps(answer), usage=usage, delay=delay)
 
     def text(self, text: str, *, finish_reason="stop", usage=(120, 40), delay=0.0):
-        """A completed answer with this output text; not JSON when a test wants invalid JSON."""
+        """A completed answer with this output text; not JSON when a test wants invalid JSON.
+
+        `usage`: (prompt, completion) tokens, or (prompt, completion, cached prompt tokens)."""
         return self.then(Reply(body=lambda path, req: self._answer(path, req, text, finish_reason, usage), delay=delay))
 
     def tool_calls(self, *calls, text=None, usage=(150, 30)):
@@ -184,7 +194,7 @@ class FakeOpenAI(LocalHTTPFake):
             self._counter += 1
             n = self._counter
         model = request_json.get("model") or self.model
-        prompt_tokens, completion_tokens = usage
+        prompt_tokens, completion_tokens = usage[:2]
         if path == RESPONSES_PATH:
             output = [{"type": "function_call", "id": f"fc_fake_{n}_{i}", "call_id": call_id, "name": name,
                        "arguments": arguments, "status": "completed"} for i, (call_id, name, arguments) in enumerate(calls)]
@@ -201,8 +211,7 @@ class FakeOpenAI(LocalHTTPFake):
                          "message": {"role": "assistant", "content": text, "refusal": None, "tool_calls": [
                              {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
                              for call_id, name, arguments in calls]}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "usage": _chat_usage(usage),
         }
 
     def _answer(self, path, request_json, text, finish_reason, usage, refusal=None):
@@ -210,7 +219,7 @@ class FakeOpenAI(LocalHTTPFake):
             self._counter += 1
             n = self._counter
         model = request_json.get("model") or self.model
-        prompt_tokens, completion_tokens = usage
+        prompt_tokens, completion_tokens = usage[:2]
         if path == RESPONSES_PATH:
             content = [{"type": "refusal", "refusal": refusal}] if refusal else [
                 {"type": "output_text", "text": text, "annotations": []}
@@ -228,6 +237,5 @@ class FakeOpenAI(LocalHTTPFake):
             "id": f"chatcmpl-fake-{n}", "object": "chat.completion", "created": int(time.time()), "model": model,
             "choices": [{"index": 0, "finish_reason": finish_reason, "logprobs": None,
                          "message": {"role": "assistant", "content": text, "refusal": refusal}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "usage": _chat_usage(usage),
         }
