@@ -1,13 +1,17 @@
 """Admin for clinic managers: the catalogue, hours, providers, FAQ and appointments."""
 
+from functools import partial
+
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms.models import BaseInlineFormSet
+from django.forms.models import BaseInlineFormSet, modelformset_factory
 from django.urls import reverse
 from django.utils.html import format_html
 
 from communications.audit import AuditedAdmin
+from scheduling.calendars.boulevard import sync as boulevard_sync
 from scheduling.models import (
     FAQ,
     Appointment,
@@ -19,6 +23,46 @@ from scheduling.models import (
     Service,
     TimeOff,
 )
+
+
+class HeldByBoulevardAdmin(admin.ModelAdmin):
+    """At a Boulevard clinic, what the catalogue sync writes is read-only here, and the page says so."""
+
+    held_by_boulevard = []
+    boulevard_note = "Kept in Boulevard and copied here by the catalogue sync: edit {fields} in Boulevard."
+
+    def held(self):
+        return self.held_by_boulevard if settings.CALENDAR_BACKEND == "boulevard" else []
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.held()]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.held():
+            return fieldsets
+        (name, options), *rest = fieldsets
+        words = ", ".join(str(self.model._meta.get_field(field).verbose_name) for field in self.held())
+        return [(name, {**options, "description": self.boulevard_note.format(fields=words)}), *rest]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {field: sources for field, sources in super().get_prepopulated_fields(request, obj).items()
+                if not set(sources) & set(self.held())}
+
+    def editable_in_the_list(self):
+        return [field for field in self.list_editable if field not in self.held()]
+
+    def get_changelist_instance(self, request):
+        # The list's editable columns, like the form, leave out what the sync overwrites.
+        changelist = super().get_changelist_instance(request)
+        changelist.list_editable = self.editable_in_the_list()
+        return changelist
+
+    def get_changelist_formset(self, request, **kwargs):
+        return modelformset_factory(
+            self.model, self.get_changelist_form(request), extra=0, fields=self.editable_in_the_list(),
+            formfield_callback=partial(self.formfield_for_dbfield, request=request), **kwargs,
+        )
 
 
 class NoOverlapByWeekdayFormSet(BaseInlineFormSet):
@@ -66,7 +110,8 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(ClinicSettings)
-class ClinicSettingsAdmin(admin.ModelAdmin):
+class ClinicSettingsAdmin(HeldByBoulevardAdmin):
+    held_by_boulevard = boulevard_sync.CLINIC_FIELDS
     # A manager types "lumiere.example"; we mean https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [BusinessHoursInline, ClosureInline]
@@ -88,7 +133,8 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(HeldByBoulevardAdmin):
+    held_by_boulevard = boulevard_sync.SERVICE_FIELDS
     list_display = ["name", "category", "duration_minutes", "buffer_minutes", "price_min", "price_max", "requires_consultation", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
     list_filter = ["category", "is_active", "requires_consultation"]
@@ -114,7 +160,8 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(HeldByBoulevardAdmin):
+    held_by_boulevard = boulevard_sync.PROVIDER_FIELDS
     list_display = ["name", "title", "credentials", "is_active"]
     list_filter = ["is_active", "services"]
     search_fields = ["name", "title", "specialties"]

@@ -20,6 +20,12 @@ from scheduling.calendars.boulevard.client import BoulevardDown, BoulevardRefuse
 from scheduling.exceptions import CalendarUnavailable, SchedulingError
 from scheduling.models import ClinicSettings, Provider, Service
 
+# What the sync writes; admin shows these read-only at a Boulevard clinic, since the next sync
+# would overwrite an edit made in Ava.
+CLINIC_FIELDS = ["name", "phone", "address", "time_zone"]
+SERVICE_FIELDS = ["name", "description", "duration_minutes", "price_min", "price_max", "is_active"]
+PROVIDER_FIELDS = ["name", "bio", "services", "is_active"]
+
 _CATEGORY_WORDS = [
     ("consult", Service.Category.CONSULTATION), ("inject", Service.Category.INJECTABLES),
     ("botox", Service.Category.INJECTABLES), ("filler", Service.Category.INJECTABLES),
