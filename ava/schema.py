@@ -30,8 +30,8 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
-def error_response(description):
-    """An OpenAPI response in the error shape, for `@extend_schema(responses={409: error_response("…")})`."""
+def error_schema(description):
+    """An OpenAPI response in the error shape, for `@extend_schema(responses={409: error_schema("…")})`."""
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
@@ -42,7 +42,7 @@ class AutoSchema(openapi.AutoSchema):
             return None
         responses = operation["responses"]
         for code, description in self._errors(operation):
-            responses.setdefault(code, self._get_response_for_code(error_response(description), code))
+            responses.setdefault(code, self._get_response_for_code(error_schema(description), code))
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -197,8 +197,8 @@ for _name in ("OverviewView", "ChannelsView", "OutcomesView", "SentimentView", "
 
 
 _SCHEDULING_ERRORS = {
-    404: error_response("No such appointment, service or provider."),
-    503: error_response("The calendar did not answer; nothing was changed."),
+    404: error_schema("No such appointment, service or provider."),
+    503: error_schema("The calendar did not answer; nothing was changed."),
 }
 
 
@@ -238,7 +238,7 @@ def _scheduling_write(serializer_name, *, created=False, taken=True):
 
         responses = {201 if created else 200: _appointment(), **_SCHEDULING_ERRORS}
         if taken:
-            responses[409] = error_response("The time is taken; `details.alternatives` lists open ones nearby.")
+            responses[409] = error_schema("The time is taken; `details.alternatives` lists open ones nearby.")
         return {"tags": ["appointments"], "request": getattr(api, serializer_name), "responses": responses}
     return build
 

@@ -16,7 +16,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from ava.api import Pagination, error_response
-from ava.schema import error_response as error_in_schema
+from ava.schema import error_schema
 from communications import serializers as s
 from communications.audit import audited_api
 from communications.models import Channel, Conversation, Customer, Message
@@ -183,7 +183,7 @@ class CustomerCreateView(APIView):
         request=s.CustomerInputSerializer,
         responses={
             201: s.CustomerSerializer, 200: s.CustomerSerializer,
-            409: error_in_schema("The email belongs to another customer; `details.customer` is who."),
+            409: error_schema("The email belongs to another customer; `details.customer` is who."),
         },
         examples=[
             OpenApiExample("By phone", value={"name": "Dana Whitfield", "phone": "(212) 555-0142"}, request_only=True),
@@ -233,7 +233,7 @@ class CustomerDetailView(APIView):
         request=s.CustomerChangeSerializer,
         responses={
             200: s.CustomerSerializer,
-            409: error_in_schema("Another customer holds the phone or email, or this customer was forgotten."),
+            409: error_schema("Another customer holds the phone or email, or this customer was forgotten."),
         },
         examples=[
             OpenApiExample("A new number", value={"phone": "212 555 0199"}, request_only=True),
