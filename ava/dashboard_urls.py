@@ -28,4 +28,5 @@ urlpatterns = [
     path("appointments/<int:pk>/", scheduling_views.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/cancel/", scheduling_views.cancel, name="appointment-cancel"),
     path("appointments/<int:pk>/reschedule/", scheduling_views.reschedule, name="appointment-reschedule"),
+    path("appointments/<int:pk>/record/", scheduling_views.record, name="appointment-record"),
 ]

@@ -323,6 +323,27 @@ def cancel_appointment(*, appointment, reason="", by, now=None, calendar=None):
     return locked
 
 
+def record_visit(*, appointment, status, now=None):
+    """Record how a visit went: completed or a no-show, once it has started.
+
+    A visit recorded one way can be corrected to the other. Raises BookingRefused for a visit
+    that has not started yet, or one that was cancelled.
+    """
+    now = require_aware(now, "now") if now is not None else timezone.now()
+    outcomes = (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW)
+    if status not in outcomes:
+        raise ValueError(f"status must be one of {[str(outcome) for outcome in outcomes]}, not {status!r}")
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.status == Appointment.Status.CANCELLED:
+            raise BookingRefused("That appointment was cancelled.", code="not_scheduled")
+        if locked.start > now:
+            raise BookingRefused("That appointment has not started yet.", code="not_started")
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
 # --- reads --------------------------------------------------------------------------------------
 
 def find_appointments(*, phone, upcoming_only=True, now=None):

@@ -30,7 +30,7 @@ from scheduling.forms import (
     day_bounds,
 )
 from scheduling.models import Appointment, BusinessHours, ClinicSettings, Provider, ProviderSchedule
-from scheduling.services import book_appointment, cancel_appointment, reschedule_appointment
+from scheduling.services import book_appointment, cancel_appointment, record_visit, reschedule_appointment
 
 SLOT_MINUTES = 15
 LIST_PAGE_SIZE = 50
@@ -226,6 +226,8 @@ def _detail_context(appointment, **extra):
     return {
         "appointment": appointment,
         "movable": movable,
+        # Once it has started, staff record how the visit went (and may correct it).
+        "recordable": appointment.status != Appointment.Status.CANCELLED and appointment.start <= now,
         "late_if_cancelled_now": movable and appointment.is_late_cancellation(
             now=now, notice_hours=clinic.cancellation_notice_hours),
         "notice_hours": clinic.cancellation_notice_hours,
@@ -282,4 +284,21 @@ def reschedule(request, pk):
         return render(request, "dashboard/appointment_detail.html", _detail_context(appointment, error=error), status=409)
     local = timezone.localtime(moved.start)
     messages.success(request, f"Moved to {local:%A %B} {local.day} at {local:%-I:%M %p} with {moved.provider.name}.")
+    return redirect("dashboard:appointment", pk=pk)
+
+
+@staff_required
+@require_POST
+@audit.audited("appointment", audit.Action.UPDATE, description="visit recorded")
+def record(request, pk):
+    appointment = _appointment(pk)
+    outcome = request.POST.get("status")
+    if outcome not in (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW):
+        return render(request, "dashboard/appointment_detail.html",
+                      _detail_context(appointment, error=SchedulingError("Choose completed or no-show.")), status=422)
+    try:
+        recorded = record_visit(appointment=appointment, status=outcome)
+    except SchedulingError as error:
+        return render(request, "dashboard/appointment_detail.html", _detail_context(appointment, error=error), status=409)
+    messages.success(request, f"Recorded as {recorded.get_status_display().lower()}.")
     return redirect("dashboard:appointment", pk=pk)
