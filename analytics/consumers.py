@@ -1,11 +1,14 @@
-"""Websockets of the staff dashboard: Live now on the overview, and a transcript while the call runs.
+"""Websockets of the staff dashboard: Live now on the overview, a transcript while the call runs, the console.
 
-Both are staff only (the session cookie, through AuthMiddlewareStack) and listen to the groups
+All are staff only (the session cookie, through AuthMiddlewareStack) and listen to the groups
 communications.live publishes to. They send JSON "ops" carrying HTML rendered from the same
 template partials the pages use, so static/js/live.js only places the fragments.
 """
 
 import logging
+import uuid
+from functools import partial
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -13,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ava.auth import is_staff
-from communications import live
+from communications import console, live
 from communications.models import CommunicationEvent, Conversation, Message
 from communications.selectors import conversation_timeline
 from scheduling.models import ClinicSettings
@@ -153,3 +156,67 @@ class ConversationConsumer(_StaffConsumer):
         if event == "ended":
             return self._ended()
         return None
+
+
+class ConsoleConsumer(_StaffConsumer):
+    """/ws/dashboard/console/[?conversation=<uuid>]: the messaging console's thread and outbox, as they change.
+
+    The thread is re-rendered whole from the database on each change of its conversation (a handful
+    of messages, and it keeps "Ava is writing…" right); the outbox gets one row per change, which the
+    page places when its filter shows that channel.
+    """
+
+    async def prepare(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.conversation_id = (query.get("conversation") or [None])[0]
+        try:
+            self.outbox_after = int((query.get("after") or ["0"])[0])
+        except ValueError:
+            return False
+        groups = [live.OUTBOX_GROUP]
+        if self.conversation_id:
+            try:
+                self.conversation_id = str(uuid.UUID(self.conversation_id))
+            except ValueError:
+                return False
+            groups.append(live.conversation_group(self.conversation_id))
+        self.groups_to_join = tuple(groups)
+        return True
+
+    async def send_snapshot(self):
+        # What changed between the page's render and this socket (or while it was reconnecting).
+        if self.conversation_id:
+            await self.send_json(await database_sync_to_async(self._thread_op)())
+        for op in await database_sync_to_async(self._outbox_ops)():
+            await self.send_json(op)
+
+    def _outbox_ops(self):
+        return [self._row_op(row, created=True) for row in console.outbox_since(self.outbox_after)]
+
+    def _row_op(self, row, *, created):
+        return {"op": "outbound", "id": str(row.pk), "channel": row.channel, "created": created,
+                "html": self.render("dashboard/console.html#outbox-row", {"row": row})}
+
+    def _thread_op(self):
+        html = self.render("dashboard/console.html#thread", console.thread_context(self.conversation_id))
+        return {"op": "swap", "target": "thread", "html": html}
+
+    def _outbound_op(self, message):
+        row = console.outbox_row(message["id"])
+        return None if row is None else self._row_op(row, created=message.get("created", False))
+
+    async def live_update(self, message):
+        event = message.get("event")
+        if event == "outbound":
+            build = partial(self._outbound_op, message)
+        elif self.conversation_id and message.get("conversation_id") == self.conversation_id:
+            build = self._thread_op
+        else:
+            return
+        try:
+            op = await database_sync_to_async(build)()
+        except Exception:
+            log.exception("Could not render console update %s", event)
+            return
+        if op is not None:
+            await self.send_json(op)

@@ -3,12 +3,14 @@
 It is how a clinic tries Ava before connecting Twilio or SendGrid. A message written here goes
 through the same path as one from a provider's webhook (stored, threaded, answered by the text
 agent after the commit), flagged as a console conversation: its replies and any confirmation of a
-booking made in it stay in the outbox, so an invented number is never texted. The page polls two
-small partials (the thread and the outbox) with htmx.
+booking made in it stay in the outbox, so an invented number is never texted. The thread and the
+outbox are pushed, not polled: analytics.consumers.ConsoleConsumer re-renders their partials from
+`thread_context` and `outbox_row` when communications.live says something changed.
 """
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -75,6 +77,31 @@ def _thread(conversation_id):
     return conversation, items
 
 
+def thread_context(conversation_id):
+    """The thread partial's context: the console conversation, its items, and whether Ava is still writing."""
+    conversation, items = _thread(conversation_id)
+    waiting = bool(conversation and conversation.is_active and items and items[-1][0] == "message"
+                   and items[-1][1].author == "customer" and not items[-1][1].metadata.get("no_reply"))
+    return {"conversation": conversation, "items": items, "waiting": waiting}
+
+
+def outbox_row(outbound_id):
+    """One outbox row, or None when it is gone."""
+    return OutboundMessage.objects.select_related("customer").filter(pk=outbound_id).first()
+
+
+def outbox_context(channel):
+    """The outbox partial's context; `channel` filters it ("" or anything unknown: every channel)."""
+    channel = channel if channel in Channel.values else ""
+    return {"outbox": _outbox(channel), "outbox_channel": channel, "outbox_limit": OUTBOX_LIMIT}
+
+
+def outbox_since(after_id):
+    """Rows stored after `after_id` (the newest the page had), oldest first, for a socket that (re)connects."""
+    rows = OutboundMessage.objects.select_related("customer").filter(pk__gt=after_id).order_by("-id")[:OUTBOX_LIMIT]
+    return list(reversed(rows))
+
+
 def _outbox(channel):
     rows = OutboundMessage.objects.select_related("customer")
     if channel in Channel.values:
@@ -83,20 +110,17 @@ def _outbox(channel):
 
 
 def _context(request, form=None):
-    conversation, items = _thread(request.GET.get("conversation"))
-    waiting = bool(conversation and conversation.is_active and items and items[-1][0] == "message"
-                   and items[-1][1].author == "customer" and not items[-1][1].metadata.get("no_reply"))
-    outbox_channel = request.GET.get("outbox", "")
+    thread = thread_context(request.GET.get("conversation"))
+    conversation = thread["conversation"]
     initial = {}
     if conversation is not None:
         initial = {"channel": conversation.channel, "customer": conversation.customer}
     return {
         "form": form or ConsoleMessageForm(initial=initial),
-        "conversation": conversation,
-        "items": items,
-        "waiting": waiting,
-        "outbox": _outbox(outbox_channel),
-        "outbox_channel": outbox_channel,
+        **thread,
+        **outbox_context(request.GET.get("outbox", "")),
+        # The live socket sends what was stored after this, so nothing falls between render and connect.
+        "outbox_after": OutboundMessage.objects.aggregate(newest=Max("id"))["newest"] or 0,
         "outbox_channels": [("", "All"), *CONSOLE_CHANNELS],
     }
 
@@ -104,7 +128,7 @@ def _context(request, form=None):
 @staff_required
 def console(request):
     context = _context(request)
-    if context["conversation"] is not None and not request.htmx:  # the page, not its every-2-seconds refresh
+    if context["conversation"] is not None and not request.htmx:  # the page, not a swap of its outbox
         audit.record(request=request, action=audit.Action.VIEW, obj=context["conversation"], description="Messaging console")
     part = request.GET.get("part")
     if request.htmx and part in {"thread", "outbox"}:

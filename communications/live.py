@@ -2,7 +2,9 @@
 
 communications.services calls the `publish_*` functions; each sends one small message to the
 "dashboard" group (the overview's Live now) and to `conversation.<uuid>` (a transcript being
-watched) after the transaction commits. Consumers turn them into HTML (analytics.consumers).
+watched) after the transaction commits; communications.messaging.delivery tells the "outbox" group
+(the messaging console) about each OutboundMessage stored or moved on. Consumers turn them into
+HTML (analytics.consumers, communications.consumers).
 
 Publishing must never hurt the write it follows: a channel layer that is down or slow is
 logged and forgotten (bounded by PUBLISH_TIMEOUT_SECONDS), and nothing here queries the database.
@@ -24,6 +26,7 @@ from communications.selectors import last_messages
 log = logging.getLogger(__name__)
 
 DASHBOARD_GROUP = "dashboard"
+OUTBOX_GROUP = "outbox"
 PUBLISH_TIMEOUT_SECONDS = 1.0
 # Live now shows a line of the last utterance; a watched transcript shows whole messages
 # (an email can be long; the page links to the full text).
@@ -120,6 +123,12 @@ def publish_ended(conversation):
     message = {"event": "ended", "conversation_id": str(conversation.pk), "status": conversation.status,
                "ended_at": _iso(conversation.ended_at)}
     _publish(message, groups=[DASHBOARD_GROUP, conversation_group(conversation.pk)])
+
+
+def publish_outbound(outbound, *, created=False):
+    """An OutboundMessage was stored (`created`) or its status changed: the console's outbox shows it."""
+    _publish({"event": "outbound", "id": outbound.pk, "channel": outbound.channel, "created": created},
+             groups=[OUTBOX_GROUP])
 
 
 def _publish(message, *, groups):

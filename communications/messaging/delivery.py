@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from communications import live
 from communications.models import (
     TWILIO_CHANNELS,
     Channel,
@@ -97,6 +98,7 @@ def queue(*, channel, kind, to, body, customer=None, subject="", headers=None, m
         if existing is None:
             raise
         return existing, False
+    live.publish_outbound(outbound, created=True)
     if status == DeliveryStatus.QUEUED:
         transaction.on_commit(lambda: _enqueue(outbound.pk), robust=True)
     return outbound, True
@@ -134,6 +136,7 @@ def deliver(*, outbound_id, final_try=False):
         if error.passing and not final_try:
             OutboundMessage.objects.filter(pk=outbound.pk).update(
                 claimed_at=None, error_code=error.code[:40], error_message=str(error)[:2000])
+            live.publish_outbound(outbound)
             return DeliveryResult("retry", error)
         _finish(outbound, status=DeliveryStatus.FAILED, error_code=error.code, error_message=str(error))
         return DeliveryResult("failed", error)
@@ -158,6 +161,7 @@ def _finish(outbound, *, status, provider_message_id=None, error_code="", error_
     if sent:
         fields["sent_at"] = now
     OutboundMessage.objects.filter(pk=outbound.pk).update(**fields)
+    live.publish_outbound(outbound)
     if outbound.message_id:
         detail_fields = {"delivery_status": status, "status_updated_at": now}
         if provider_message_id:
@@ -202,4 +206,6 @@ def record_status(*, provider_message_id, status, error_code="", error_message="
                 row.error_message = error_message[:2000]
                 changed += ["error_code", "error_message"]
             row.save(update_fields=changed)
+            if row is outbound:
+                live.publish_outbound(outbound)
     return True

@@ -42,12 +42,15 @@ def test_staff_text_as_a_new_customer_and_see_avas_answer(staff_client, spa, dja
     assert "Kept in the outbox" in html
 
 
-def test_while_ava_is_writing_the_thread_says_so_and_keeps_polling(staff_client, spa,
-                                                                   django_capture_on_commit_callbacks):
+def test_while_ava_is_writing_the_page_says_so_and_listens_instead_of_polling(staff_client, spa,
+                                                                              django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):  # the reply has not been written yet
         response = staff_client.post(SEND, {"channel": "sms", "phone": "+12125550142", "body": "Hello"})
-    html = staff_client.get(response["Location"] + "&part=thread", HTTP_HX_REQUEST="true").content.decode()
-    assert "Ava is writing" in html and 'hx-trigger="every 2s"' in html
+    conversation = Conversation.objects.get()
+    html = staff_client.get(response["Location"]).content.decode()
+    assert "Ava is writing" in html and "every 2s" not in html and "every 5s" not in html
+    newest = OutboundMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    assert f'data-live-socket="/ws/dashboard/console/?after={newest}&amp;conversation={conversation.pk}"' in html
 
 
 def test_staff_email_as_an_existing_customer(staff_client, spa, django_capture_on_commit_callbacks):

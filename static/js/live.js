@@ -108,6 +108,26 @@
       if (!transcript || byData(transcript, "data-key", op.key)) return;
       transcript.appendChild(fragment(op.html));
     },
+    // A whole partial again (the console's thread): [data-live-swap=target] is replaced.
+    swap: function (root, op) {
+      var target = root.querySelector('[data-live-swap="' + op.target + '"]');
+      if (target) target.replaceWith(fragment(op.html));
+    },
+    // One outbox row, new or changed. A new one goes on top when the outbox's filter shows its channel.
+    outbound: function (root, op) {
+      var outbox = root.querySelector("[data-live-outbox]");
+      var rows = outbox && outbox.querySelector("[data-outbox-rows]");
+      if (!rows) return;
+      var existing = byData(rows, "data-outbound", op.id);
+      if (existing) { existing.replaceWith(fragment(op.html)); return; }
+      var only = outbox.getAttribute("data-live-outbox");
+      if (!op.created || (only && only !== op.channel)) return;
+      rows.insertBefore(fragment(op.html), rows.firstChild);
+      var limit = parseInt(outbox.getAttribute("data-live-limit"), 10) || 50;
+      while (rows.children.length > limit) rows.lastElementChild.remove();
+      outbox.querySelectorAll("[data-outbox-table]").forEach(function (el) { el.hidden = false; });
+      outbox.querySelectorAll("[data-outbox-empty]").forEach(function (el) { el.hidden = true; });
+    },
     ended: function (root, op, socket) {
       var notice = root.querySelector("[data-live-ended]");
       if (notice) notice.replaceChildren(fragment(op.html));
