@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from communications import messaging
 from communications.models import OutboundMessage
-from receptionist.tools.info import spoken_datetime
 from scheduling.models import Appointment, ClinicSettings
 from scheduling.signals import appointment_booked, appointment_cancelled, appointment_rescheduled
+from scheduling.spoken import spoken_datetime
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ local engine can read too.
 import re
 
 from scheduling.models import FAQ, BusinessHours, ClinicSettings, Closure, Provider, Service, Weekday
+from scheduling.spoken import clock_time, spoken_date
 
 RECORDING_NOTICE = "This call is recorded and transcribed."
 FILLER_LINE = "One moment while I check that for you."
@@ -47,7 +48,7 @@ def greeting_line(clinic):
 def _hours_lines(clinic):
     rows = {}
     for row in BusinessHours.objects.filter(clinic=clinic).order_by("weekday", "opens_at"):
-        rows.setdefault(row.weekday, []).append(f"{row.opens_at:%-I:%M %p}–{row.closes_at:%-I:%M %p}")
+        rows.setdefault(row.weekday, []).append(f"{clock_time(row.opens_at)}–{clock_time(row.closes_at)}")
     return [f"- {day.label}: {', '.join(rows[day.value]) if day.value in rows else 'closed'}" for day in Weekday]
 
 
@@ -112,7 +113,7 @@ def build_instructions(*, channel="voice", now=None):
         "",
         "# The clinic",
         f"Name: {name}",
-        f"Today is {local_now:%A, %B} {local_now.day}, {local_now.year}; the time is {local_now:%-I:%M %p} "
+        f"Today is {spoken_date(local_now)}, {local_now.year}; the time is {clock_time(local_now)} "
         f"({clinic.time_zone}).",
     ]
     for label, value in [("Address", clinic.address), ("Phone", clinic.phone), ("Email", clinic.email),

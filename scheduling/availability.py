@@ -21,6 +21,7 @@ from django.conf import settings
 
 from scheduling.exceptions import BookingRefused, SchedulingError
 from scheduling.models import Appointment, BusinessHours, ClinicSettings, Closure, ProviderSchedule, TimeOff
+from scheduling.spoken import spoken_day, spoken_time
 
 PARTS_OF_DAY = {"morning": (0, 12 * 60), "afternoon": (12 * 60, 17 * 60), "evening": (17 * 60, 24 * 60)}
 DEFAULT_RANGE_DAYS = 7
@@ -408,10 +409,10 @@ def _summary(result, *, today, tz, clinic, now):
             starts = sorted({s for s in by_day[day] if low <= s.hour * 60 + s.minute < high})
             if starts:
                 parts.append(f"{name} {_join([_spoken_run(run) for run in _runs(starts, step)])}")
-        day_texts.append(f"{_spoken_day(day, today)}: {'; '.join(parts)}")
+        day_texts.append(f"{spoken_day(day, today)}: {'; '.join(parts)}")
     text = f"{service.name}{part}: " + ". ".join(day_texts) + "."
     if len(by_day) > SUMMARY_DAYS:
-        text += f" More openings through {_spoken_day(max(by_day), today)}."
+        text += f" More openings through {spoken_day(max(by_day), today)}."
     # The first few start times, grouped when they share a day and providers ("tomorrow at 9 AM and 9:15 AM with Dana").
     groups = []
     for start in sorted({opening.start for opening in result.openings})[:SUMMARY_FIRST_OPENINGS]:
@@ -423,7 +424,7 @@ def _summary(result, *, today, tz, clinic, now):
         else:
             groups.append((key, [start]))
     firsts = [
-        f"{_spoken_day(day, today)} at {_join([_spoken_time(s) for s in starts])} with {who}"
+        f"{spoken_day(day, today)} at {_join([spoken_time(s) for s in starts])} with {who}"
         for (day, who), starts in groups
     ]
     text += " The first: " + "; ".join(firsts) + "."
@@ -433,7 +434,7 @@ def _summary(result, *, today, tz, clinic, now):
 def _spoken_openings(openings, today):
     """'Monday, March 2 at 12 PM and Wednesday, March 4 at 1 PM with Hannah Cole' (one provider named once)."""
     names = {opening.provider.name for opening in openings}
-    items = [f"{_spoken_day(o.start.date(), today)} at {_spoken_time(o.start)}"
+    items = [f"{spoken_day(o.start.date(), today)} at {spoken_time(o.start)}"
              + ("" if len(names) == 1 else f" with {o.provider.name}") for o in openings]
     return _join(items) + (f" with {names.pop()}" if len(names) == 1 else "")
 
@@ -452,31 +453,17 @@ def _runs(starts, step):
 
 def _spoken_run(run):
     if len(run) == 1:
-        return f"at {_spoken_time(run[0])}"
+        return f"at {spoken_time(run[0])}"
     first, last = run[0], run[-1]
     if (first.hour < 12) == (last.hour < 12):
-        return f"from {_spoken_time(first, meridiem=False)} to {_spoken_time(last)}"
-    return f"from {_spoken_time(first)} to {_spoken_time(last)}"
-
-
-def _spoken_time(moment, *, meridiem=True):
-    hour = moment.hour % 12 or 12
-    text = f"{hour}:{moment.minute:02d}" if moment.minute else f"{hour}"
-    return f"{text} {'AM' if moment.hour < 12 else 'PM'}" if meridiem else text
-
-
-def _spoken_day(day, today):
-    if day == today:
-        return "today"
-    if day == today + timedelta(days=1):
-        return "tomorrow"
-    return f"{day:%A}, {day:%B} {day.day}"
+        return f"from {spoken_time(first, meridiem=False)} to {spoken_time(last)}"
+    return f"from {spoken_time(first)} to {spoken_time(last)}"
 
 
 def _spoken_range(first, last, today):
     if first == last:
-        return _spoken_day(first, today) if first in (today, today + timedelta(days=1)) else f"on {_spoken_day(first, today)}"
-    return f"between {_spoken_day(first, today)} and {_spoken_day(last, today)}"
+        return spoken_day(first, today) if first in (today, today + timedelta(days=1)) else f"on {spoken_day(first, today)}"
+    return f"between {spoken_day(first, today)} and {spoken_day(last, today)}"
 
 
 def _join(items, *, last="and"):

@@ -4,12 +4,14 @@ Charts are plain SVG with a <title> and <desc> (role="img"), so a screen reader 
 they show; the templates print the same figures as text beside them. No JavaScript.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from scheduling.spoken import spoken_time
 
 register = template.Library()
 
@@ -203,6 +205,4 @@ def _value(point, key):
 @register.filter
 def hour_label(hour):
     """13 -> "1 PM"."""
-    hour = int(hour)
-    suffix = "AM" if hour < 12 else "PM"
-    return f"{hour % 12 or 12} {suffix}"
+    return spoken_time(time(int(hour)))

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from receptionist.prompt import line_to_say
 from receptionist.tools.info import words
+from scheduling.spoken import spoken_day, spoken_time
 
 OFFLINE_AUDIO_LINE = ("I'm running as an offline demo, so I can't hear audio. Please type your question in the box "
                       "below and I'll answer.")
@@ -81,18 +82,6 @@ def parse_time(text):
         hour, minute = int(m.group(6)), int(m.group(7))
         hour += 12 if 1 <= hour <= 7 else 0  # "the 2:30" too
     return (hour, minute) if hour < 24 and minute < 60 else None
-
-
-def spoken_time(moment):
-    return f"{moment:%-I:%M %p}".replace(":00 ", " ")
-
-
-def spoken_day(day, today):
-    if day == today:
-        return "today"
-    if day == today + timedelta(days=1):
-        return "tomorrow"
-    return f"{day:%A, %B} {day.day}"
 
 
 class LocalBrain:

@@ -8,11 +8,12 @@ from communications import services as communications
 from communications.models import Conversation
 from communications.phones import normalise_phone
 from receptionist.tools.datetimes import date_in, read_date, read_start, read_time
-from receptionist.tools.info import find_provider, find_service, spoken_datetime
+from receptionist.tools.info import find_provider, find_service
 from receptionist.tools.registry import ToolRefusal, tool
 from scheduling import services as scheduling
 from scheduling.availability import find_availability
 from scheduling.models import Appointment, ClinicSettings
+from scheduling.spoken import spoken_datetime
 
 MAX_RANGE_DAYS = 14
 OPENINGS_SHOWN = 12
@@ -48,11 +49,44 @@ def _customer(context, *, phone, name=""):
 
 
 def appointment_dict(appointment, tz):
-    start = appointment.start.astimezone(tz)
-    return {"appointment_id": appointment.pk, "service": appointment.service.name,
-            "provider": appointment.provider.name, "start": start.isoformat(timespec="minutes"),
-            "spoken": spoken_datetime(start), "status": appointment.status,
-            "duration_minutes": appointment.service.duration_minutes}
+    return appointment_result(appointment_id=appointment.pk, service=appointment.service,
+                              provider=appointment.provider, start=appointment.start, status=appointment.status, tz=tz)
+
+
+# --- the answers' shapes (also what the demo history records) ----------------------------------
+
+def appointment_result(*, appointment_id, service, provider, start, status, tz):
+    """One appointment as the tools describe it (the fields given, so a record can say how it stood then)."""
+    start = start.astimezone(tz)
+    return {"appointment_id": appointment_id, "service": service.name, "provider": provider.name,
+            "start": start.isoformat(timespec="minutes"), "spoken": spoken_datetime(start), "status": status,
+            "duration_minutes": service.duration_minutes}
+
+
+def availability_result(availability, *, tz, total=None):
+    """check_availability's answer: the Availability, every opening counted, starts in local wall-clock time."""
+    result = availability.to_dict()
+    result["openings_total"] = len(availability.openings) if total is None else total
+    # Local wall-clock starts, the very strings book_appointment takes back.
+    for opening in result["openings"] + result["nearest_openings"]:
+        opening["start"] = datetime.fromisoformat(opening["start"]).astimezone(tz).isoformat(timespec="minutes")
+    return result
+
+
+def booked_result(appointment):
+    return {"booked": True, "appointment": appointment}
+
+
+def found_result(appointments):
+    return {"appointments": list(appointments)}
+
+
+def rescheduled_result(appointment):
+    return {"rescheduled": True, "appointment": appointment}
+
+
+def cancelled_result(appointment, *, late, policy):
+    return {"cancelled": True, "late_cancellation": late, "policy": policy, "appointment": appointment}
 
 
 def _callers_appointment(appointment_id, phone):
@@ -119,12 +153,7 @@ def check_availability(*, context, service, date="", start_date="", end_date="",
     availability = find_availability(**kwargs)
     total = len(availability.openings)
     availability.openings = _openings_to_show(availability.openings, wanted_time, clinic.tz)
-    result = availability.to_dict()
-    result["openings_total"] = total
-    # Local wall-clock starts, the very strings book_appointment takes back.
-    for opening in result["openings"] + result["nearest_openings"]:
-        opening["start"] = datetime.fromisoformat(opening["start"]).astimezone(clinic.tz).isoformat(timespec="minutes")
-    return result
+    return availability_result(availability, tz=clinic.tz, total=total)
 
 
 @tool(
@@ -146,7 +175,7 @@ def book_appointment(*, context, service, start, name, phone, email="", provider
         email=email, booked_by=Appointment.BookedBy.AI, conversation=conversation, notes=notes, now=context.now,
     )
     context.effect("booked", appointment_id=appointment.pk)
-    return {"booked": True, "appointment": appointment_dict(appointment, clinic.tz)}
+    return booked_result(appointment_dict(appointment, clinic.tz))
 
 
 @tool(
@@ -158,7 +187,7 @@ def find_appointments(*, context, phone):
     clinic = ClinicSettings.load()
     _customer(context, phone=phone)
     found = scheduling.find_appointments(phone=phone, upcoming_only=True, now=context.now)
-    return {"appointments": [appointment_dict(a, clinic.tz) for a in found]}
+    return found_result(appointment_dict(a, clinic.tz) for a in found)
 
 
 @tool(
@@ -177,7 +206,7 @@ def reschedule_appointment(*, context, appointment_id, phone, start, provider=""
         provider=find_provider(provider) if provider else None, by=Appointment.BookedBy.AI, now=context.now,
     )
     context.effect("rescheduled", appointment_id=moved.pk)
-    return {"rescheduled": True, "appointment": appointment_dict(moved, clinic.tz)}
+    return rescheduled_result(appointment_dict(moved, clinic.tz))
 
 
 @tool(
@@ -194,5 +223,5 @@ def cancel_appointment(*, context, appointment_id, phone, reason=""):
     cancelled = scheduling.cancel_appointment(appointment=appointment, reason=reason, by=Appointment.BookedBy.AI,
                                               now=context.now)
     context.effect("cancelled", appointment_id=cancelled.pk)
-    return {"cancelled": True, "late_cancellation": cancelled.late_cancellation, "policy": clinic.cancellation_policy,
-            "appointment": appointment_dict(cancelled, clinic.tz)}
+    return cancelled_result(appointment_dict(cancelled, clinic.tz), late=cancelled.late_cancellation,
+                            policy=clinic.cancellation_policy)

@@ -28,13 +28,7 @@ def transfer_to_staff(*, context, reason, urgent=False, callback_phone=""):
                   "requested_at": local_now(context, clinic).isoformat()},
         )
     context.effect("transfer", urgent=bool(urgent), reason=reason)
-    soon = "as soon as possible" if urgent else "shortly, during opening hours"
-    next_step = f"A member of our team will call you back {soon}."
-    if urgent:
-        next_step = "If this is an emergency, call 911 now. " + next_step
-    if clinic.phone:
-        next_step += f" You can also reach the clinic directly at {clinic.phone}."
-    return {"transferred": True, "urgent": bool(urgent), "what_happens_next": next_step}
+    return transfer_result(urgent=urgent, clinic=clinic)
 
 
 @tool(
@@ -44,4 +38,21 @@ def transfer_to_staff(*, context, reason, urgent=False, callback_phone=""):
 )
 def end_call(*, context, reason=""):
     context.effect("end_call", reason=reason or "caller is done")
+    return end_call_result()
+
+
+# --- the answers' shapes (also what the demo history records) ----------------------------------
+
+def transfer_result(*, urgent, clinic):
+    """transfer_to_staff's answer: what happens next, as the caller should hear it."""
+    soon = "as soon as possible" if urgent else "shortly, during opening hours"
+    next_step = f"A member of our team will call you back {soon}."
+    if urgent:
+        next_step = "If this is an emergency, call 911 now. " + next_step
+    if clinic.phone:
+        next_step += f" You can also reach the clinic directly at {clinic.phone}."
+    return {"transferred": True, "urgent": bool(urgent), "what_happens_next": next_step}
+
+
+def end_call_result():
     return {"ending": True, "instruction": "Say a short, warm goodbye now; the call ends after it."}

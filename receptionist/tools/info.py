@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from receptionist.tools.registry import ToolRefusal, tool
 from scheduling.models import FAQ, BusinessHours, ClinicSettings, Closure, Provider, Service, Weekday
+from scheduling.spoken import clock_time, spoken_datetime
 
+CLOSURES_AHEAD_DAYS = 60  # closures get_business_info mentions
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"the", "a", "an", "do", "you", "your", "is", "are", "of", "for", "to", "i", "can", "what", "how", "my",
          "and", "or", "in", "on", "at", "it", "we", "have", "has", "there", "any", "about", "me", "with", "does"}
@@ -20,10 +22,6 @@ def words(text):
 def local_now(context, clinic=None):
     clinic = clinic or ClinicSettings.load()
     return (context.now or timezone.now()).astimezone(clinic.tz)
-
-
-def spoken_datetime(moment):
-    return f"{moment:%A, %B} {moment.day} at {moment:%-I:%M %p}".replace(":00 ", " ")
 
 
 def find_service(name):
@@ -84,9 +82,6 @@ def get_current_datetime(*, context):
 def get_business_info(*, context, topic=""):
     clinic = ClinicSettings.load()
     now = local_now(context, clinic)
-    hours = {}
-    for row in BusinessHours.objects.filter(clinic=clinic).order_by("weekday", "opens_at"):
-        hours.setdefault(row.weekday, []).append(f"{row.opens_at:%-I:%M %p} to {row.closes_at:%-I:%M %p}")
     faqs = list(FAQ.objects.filter(is_active=True))
     if topic:
         asked = words(topic)
@@ -94,21 +89,11 @@ def get_business_info(*, context, topic=""):
                         key=lambda pair: -pair[0])
         matching = [f for score, f in ranked if score]
         faqs = matching[:5] or faqs
-    closures = Closure.objects.filter(date__gte=now.date(), date__lte=now.date() + timedelta(days=60))
-    return {
-        "clinic": {"name": clinic.name, "assistant_name": clinic.assistant_name, "phone": clinic.phone,
-                   "email": clinic.email, "address": clinic.address, "website": clinic.website,
-                   "time_zone": clinic.time_zone},
-        "today": now.date().isoformat(),
-        "hours": [{"day": day.label, "hours": " and ".join(hours[day.value]) if day.value in hours else "closed"}
-                  for day in Weekday],
-        "closures": [{"date": c.date.isoformat(), "reason": c.reason} for c in closures],
-        "policies": {"cancellation": clinic.cancellation_policy,
-                     "cancellation_notice_hours": clinic.cancellation_notice_hours,
-                     "min_booking_notice_minutes": clinic.min_booking_notice_minutes,
-                     "booking_horizon_days": clinic.booking_horizon_days},
-        "faq": [{"question": f.question, "answer": f.answer, "category": f.category} for f in faqs[:20]],
-    }
+    closures = Closure.objects.filter(date__gte=now.date(), date__lte=now.date() + timedelta(days=CLOSURES_AHEAD_DAYS))
+    return business_info_result(
+        clinic=clinic, today=now.date(), hours=BusinessHours.objects.filter(clinic=clinic).order_by("weekday", "opens_at"),
+        closures=[(c.date, c.reason) for c in closures], faqs=faqs[:20],
+    )
 
 
 @tool(
@@ -120,14 +105,10 @@ def get_business_info(*, context, topic=""):
 def get_service_info(*, context, service=""):
     if service:
         try:
-            return {"services": [service_dict(find_service(service))], "matched": True}
+            return service_found_result(find_service(service))
         except ToolRefusal:
             pass
-    everything = [service_dict(s, brief=True) for s in Service.objects.filter(is_active=True)]
-    result = {"services": everything, "matched": not service}
-    if service:
-        result["note"] = f"No service matches “{service}”; these are all the services offered."
-    return result
+    return services_listed_result(Service.objects.filter(is_active=True), asked=service)
 
 
 @tool(
@@ -144,6 +125,46 @@ def get_provider_info(*, context, provider="", service=""):
     if service:
         wanted = find_service(service)
         providers = [p for p in providers if wanted in p.services.all()]
+    return providers_result(providers)
+
+
+# --- the answers' shapes (also what the demo history records) ----------------------------------
+
+def business_info_result(*, clinic, today, hours, closures, faqs):
+    """get_business_info's answer from the rows chosen: BusinessHours rows in order, (date, reason) closures, FAQs."""
+    by_day = {}
+    for row in hours:
+        by_day.setdefault(row.weekday, []).append(f"{clock_time(row.opens_at)} to {clock_time(row.closes_at)}")
+    return {
+        "clinic": {"name": clinic.name, "assistant_name": clinic.assistant_name, "phone": clinic.phone,
+                   "email": clinic.email, "address": clinic.address, "website": clinic.website,
+                   "time_zone": clinic.time_zone},
+        "today": today.isoformat(),
+        "hours": [{"day": day.label, "hours": " and ".join(by_day[day.value]) if day.value in by_day else "closed"}
+                  for day in Weekday],
+        "closures": [{"date": day.isoformat(), "reason": reason} for day, reason in closures],
+        "policies": {"cancellation": clinic.cancellation_policy,
+                     "cancellation_notice_hours": clinic.cancellation_notice_hours,
+                     "min_booking_notice_minutes": clinic.min_booking_notice_minutes,
+                     "booking_horizon_days": clinic.booking_horizon_days},
+        "faq": [{"question": f.question, "answer": f.answer, "category": f.category} for f in faqs],
+    }
+
+
+def service_found_result(service):
+    return {"services": [service_dict(service)], "matched": True}
+
+
+def services_listed_result(services, *, asked=""):
+    """Every service, briefly; with `asked`, the note that nothing matched it."""
+    result = {"services": [service_dict(s, brief=True) for s in services], "matched": not asked}
+    if asked:
+        result["note"] = f"No service matches “{asked}”; these are all the services offered."
+    return result
+
+
+def providers_result(providers):
+    """get_provider_info's answer (providers with their services and schedules prefetched)."""
     return {"providers": [
         {"id": p.pk, "name": p.name, "title": p.title, "credentials": p.credentials, "bio": p.bio,
          "specialties": [s.strip() for s in p.specialties.split(",") if s.strip()],

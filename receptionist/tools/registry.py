@@ -144,4 +144,9 @@ def _call(name, arguments, context):
         return {"ok": False, "code": "tool_error", "detail": f"{type(exc).__name__}: {exc}",
                 "error": "Something went wrong on our side while doing that. Apologise, and offer to have a "
                          "member of staff call the caller back."}
+    return succeeded(output)
+
+
+def succeeded(output):
+    """A tool's answer as the model and the records get it (also what the demo history records)."""
     return {"ok": True, **output}
