@@ -8,11 +8,13 @@ of daily rates.
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.fields.json import KT
 
-from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome, Sentiment
+from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome, Sentiment, UsageRecord
+from communications.usage import CURRENCY, money
 from scheduling.models import Appointment
 
 CHANNELS = [choice.value for choice in Channel]
@@ -25,10 +27,13 @@ COUNT_FIELDS = [
     "satisfaction_sum", "satisfaction_count",
     "escalations", "abandoned", "contained",
     "first_response_count", "first_response_seconds_total",
+    # What the conversations cost (communications.usage): the USD sum of what has a price, and how many
+    # usage records have none (a model missing from the price table): then the cost is "at least".
+    "cost", "cost_unpriced",
 ]
 DERIVED_FIELDS = [
     "average_call_seconds", "conversion_rate", "average_satisfaction", "escalation_rate",
-    "containment_rate", "average_first_response_seconds",
+    "containment_rate", "average_first_response_seconds", "cost_per_booking",
 ]
 # The overview's breakdowns: summable too, stored beside the counts but not part of the headline
 # figures. Conversations without an outcome (or a tone) are the ones not scored yet.
@@ -76,11 +81,20 @@ def _ratio(numerator, denominator, digits=4):
     return round(numerator / denominator, digits) if denominator else None
 
 
+def _cost_per(cost, count):
+    return money(Decimal(cost) / count) if count else None
+
+
 def derive(counts):
-    """Counts plus the rates and averages they imply (None where the denominator is zero)."""
+    """Counts plus the rates and averages they imply (None where the denominator is zero).
+
+    Money is a string of dollars (exact), as the API shows it.
+    """
     engaged = counts["conversations"] - counts["abandoned"]
     return {
         **{name: counts[name] for name in COUNT_FIELDS},
+        "cost": money(Decimal(counts["cost"])),
+        "cost_per_booking": _cost_per(counts["cost"], counts["appointments_booked"]),
         "average_call_seconds": _ratio(counts["talk_time_seconds"], counts["calls_with_duration"], 1),
         "conversion_rate": _ratio(counts["booked_conversations"], counts["booking_intent_conversations"]),
         "average_satisfaction": _ratio(counts["satisfaction_sum"], counts["satisfaction_count"], 2),
@@ -146,6 +160,14 @@ def _figures(start, end, tz):
     ).order_by():
         booked[conversation_id] += 1
 
+    costs = {
+        row["conversation_id"]: row
+        for row in UsageRecord.objects.filter(**in_range).order_by().values("conversation_id").annotate(
+            known=Sum("cost", filter=Q(cost__isnull=False, currency=CURRENCY)),
+            unpriced=Count("id", filter=Q(cost__isnull=True) | ~Q(currency=CURRENCY)),
+        )
+    }
+
     staff_ids = set(
         Message.objects.filter(author=Message.Author.STAFF, **in_range).values_list("conversation_id", flat=True)
         .order_by()
@@ -197,6 +219,9 @@ def _figures(start, end, tz):
         if pk in first_response:
             row["first_response_count"] += 1
             row["first_response_seconds_total"] += first_response[pk]
+        if pk in costs:  # counted on the day the conversation started, like everything else here
+            row["cost"] += costs[pk]["known"] or 0
+            row["cost_unpriced"] += costs[pk]["unpriced"]
     return figures
 
 

@@ -93,6 +93,13 @@ class DailyMetric(models.Model):
     first_response_seconds_total = models.PositiveIntegerField(default=0)
     average_first_response_seconds = models.FloatField(null=True, blank=True)
 
+    # What the day's conversations cost (communications.usage), in USD: what has a price, and how many usage
+    # records have none (then the cost is at least this much; never counted as zero).
+    cost = models.DecimalField(max_digits=14, decimal_places=8, default=0)
+    cost_unpriced = models.PositiveIntegerField(default=0, help_text="Usage records with no price.")
+    cost_per_booking = models.DecimalField(max_digits=14, decimal_places=8, null=True, blank=True,
+                                           help_text="cost / appointments_booked.")
+
     # The overview's breakdowns, stored so a week or a month is read, not counted (bench/README.md).
     availability_checked = models.PositiveIntegerField(default=0, help_text="Conversations with a check_availability call.")
     booking_attempted = models.PositiveIntegerField(default=0, help_text="Conversations with a book_appointment call.")

@@ -12,6 +12,7 @@ night, UTC Sunday) and E (local Sunday night, UTC Monday) catch any day bucketed
     F  sms    Sun 09:00 EDT  availability checked, nothing booked, reply after 10 s, score 6, neutral
     G  sms    Sun 12:00 EDT  staff replied after 10 s; a cancellation; score 5, mixed
     H  email  Sun 15:00 EDT  booked by Ava, reply after 240 s, score 8, positive
+    Cost: B $0.0864, E a response of a model without a price (unknown), H $0.0079, I $0.50
     I  voice  Mon 03-10 00:15 EDT  → the 10th
 """
 
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from communications.models import Conversation
 from communications.services import add_message, end_conversation, record_event, start_conversation
+from communications.usage import record_provider_charge, record_usage
 from scheduling.models import Appointment
 
 from .helpers import ASSISTANT, CUSTOMER, STAFF, book, make_conversation, tool
@@ -99,6 +101,14 @@ def build():
 
     c["I"] = make_conversation(at=local(2025, 3, 10, 0, 15), lines=[(CUSTOMER, "Hi")], end_after=timedelta(seconds=60))
     _score(c["I"], outcome="info_only", score=6, sentiment="neutral")
+
+    # What they cost: B $0.0864, E one response of a model without a price, H $0.0079 (charges as reported).
+    record_provider_charge(conversation_id=c["B"].pk, source_id="cost-B", price="0.0864", currency="USD")
+    record_usage(conversation_id=c["E"].pk, kind="voice", model="a-model-without-a-price", source_id="resp_E",
+                 usage={"input_tokens": 900, "output_tokens": 40, "total_tokens": 940,
+                        "input_token_details": {"text_tokens": 900, "audio_tokens": 0}})
+    record_provider_charge(conversation_id=h.pk, source_id="cost-H", price="-0.0079", currency="USD")
+    record_provider_charge(conversation_id=c["I"].pk, source_id="cost-I", price="0.5", currency="USD")  # the 10th
     return c
 
 
@@ -111,6 +121,7 @@ SUNDAY_VOICE = {
     "satisfaction_sum": 20, "satisfaction_count": 3, "average_satisfaction": 6.67,
     "escalations": 1, "escalation_rate": 0.25, "abandoned": 1, "contained": 2, "containment_rate": 0.6667,
     "first_response_count": 0, "first_response_seconds_total": 0, "average_first_response_seconds": None,
+    "cost": "0.0864", "cost_unpriced": 1, "cost_per_booking": "0.0864",
 }
 SUNDAY_SMS = {
     "conversations": 2, "voice_calls": 0, "talk_time_seconds": 0, "calls_with_duration": 0,
@@ -120,6 +131,7 @@ SUNDAY_SMS = {
     "satisfaction_sum": 11, "satisfaction_count": 2, "average_satisfaction": 5.5,
     "escalations": 0, "escalation_rate": 0.0, "abandoned": 0, "contained": 1, "containment_rate": 0.5,
     "first_response_count": 2, "first_response_seconds_total": 20, "average_first_response_seconds": 10.0,
+    "cost": "0", "cost_unpriced": 0, "cost_per_booking": None,
 }
 SUNDAY_EMAIL = {
     "conversations": 1, "voice_calls": 0, "talk_time_seconds": 0, "calls_with_duration": 0,
@@ -129,4 +141,5 @@ SUNDAY_EMAIL = {
     "satisfaction_sum": 8, "satisfaction_count": 1, "average_satisfaction": 8.0,
     "escalations": 0, "escalation_rate": 0.0, "abandoned": 0, "contained": 1, "containment_rate": 1.0,
     "first_response_count": 1, "first_response_seconds_total": 240, "average_first_response_seconds": 240.0,
+    "cost": "0.0079", "cost_unpriced": 0, "cost_per_booking": "0.0079",
 }
