@@ -7,9 +7,11 @@ The scripts in `scripts.py` write its lines; `history.py` turns it into rows.
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
+from demo import tools
+from receptionist.tools.registry import succeeded
 from scheduling.models import Weekday
+from scheduling.spoken import spoken_datetime, spoken_time
 
-END_CALL_RESULT = {"ending": True, "instruction": "Say a short, warm goodbye now; the call ends after it."}
 SIGNATURE = "Warm regards,\n{assistant}\n{clinic}\n{phone}"
 
 
@@ -103,13 +105,6 @@ def ordinal(n):
     return f"{n}{suffix}"
 
 
-def clock(dt):
-    """'2:30 PM' from a datetime or a time."""
-    hour = dt.hour % 12 or 12
-    minutes = f":{dt.minute:02d}" if dt.minute else ""
-    return f"{hour}{minutes} {'AM' if dt.hour < 12 else 'PM'}"
-
-
 def spoken_hours(rows):
     """'Monday to Friday 9 AM to 7 PM and Saturday 10 AM to 5 PM' from BusinessHours rows."""
     by_day = {}
@@ -120,7 +115,7 @@ def spoken_hours(rows):
         spans = by_day.get(weekday.value)
         if not spans:
             continue
-        text = " and ".join(f"{clock(r.opens_at)} to {clock(r.closes_at)}" for r in spans)
+        text = " and ".join(f"{spoken_time(r.opens_at)} to {spoken_time(r.closes_at)}" for r in spans)
         if groups and groups[-1][2] == text and groups[-1][1] == weekday.value - 1:
             groups[-1][1] = weekday.value
         else:
@@ -229,7 +224,7 @@ class Scene:
         self.turns.append(Line("assistant", text, metadata))
 
     def tool(self, name, arguments, result):
-        self.turns.append(Tool(name, arguments, result))
+        self.turns.append(Tool(name, arguments, succeeded(result)))
 
     def event(self, type, **data):
         self.turns.append(Event(type, data))
@@ -253,7 +248,7 @@ class Scene:
     def goodbye(self, text, *, reason="caller is done"):
         """Ava's last line; on a call the end_call tool comes first, as the real tool asks."""
         if self.voice:
-            self.tool("end_call", {"reason": reason}, END_CALL_RESULT)
+            self.tool(*tools.end_call(reason))
         self.assistant(text)
 
     # --- times ---------------------------------------------------------------
@@ -263,15 +258,15 @@ class Scene:
     def when(self, dt):
         local = self.local(dt)
         if self.sms:
-            return f"{local:%a} {local.month}/{local.day} at {clock(local).replace(' ', '').lower()}"
+            return f"{local:%a} {local.month}/{local.day} at {spoken_time(local).replace(' ', '').lower()}"
         if self.voice:
-            return f"{local:%A} the {ordinal(local.day)} at {clock(local)}"
-        return f"{local:%A}, {local:%B} {local.day} at {clock(local)}"
+            return f"{local:%A} the {ordinal(local.day)} at {spoken_time(local)}"
+        return spoken_datetime(local)
 
     def plain(self, dt):
         """'Tue Dec 1, 2:30 PM', for summaries and notes."""
         local = self.local(dt)
-        return f"{local:%a %b} {local.day}, {clock(local)}"
+        return f"{local:%a %b} {local.day}, {spoken_time(local)}"
 
     def spoken_phone(self):
         digits = self.person.customer.phone[-10:]
@@ -332,7 +327,7 @@ class Scene:
         same_provider = len({provider.id for provider, _ in offered}) == 1
         first_names = [provider.name.split()[0] for provider, _ in offered]
         if same_day and same_provider:
-            times = or_list(clock(self.local(start)) for _, start in offered)
+            times = or_list(spoken_time(self.local(start)) for _, start in offered)
             return f"{self.day_name(offered[0][1])} at {times} with {first_names[0]}"
         parts = [f"{self.when(start)} with {name}" for (_, start), name in zip(offered, first_names, strict=True)]
         return ", or ".join(parts)

@@ -22,6 +22,7 @@ from communications.models import (
     SmsDetail,
     VoiceCallDetail,
 )
+from receptionist.tools import ToolContext, run_tool
 from scheduling.models import FAQ, Appointment, BusinessHours, ClinicSettings, Closure, Provider, Service
 
 DEMO_LOGIN = "Demo staff login: staff / ava-demo-staff"
@@ -237,6 +238,21 @@ class SeededClinicTests(TestCase):
                 self.assertEqual(appointment.customer_id, event.conversation.customer_id)
         moved = Appointment.objects.filter(metadata__has_key="reschedules")
         self.assertEqual(moved.count(), Conversation.objects.filter(outcome=Outcome.RESCHEDULED).count())
+
+    def test_recorded_tool_calls_have_the_shape_the_real_tools_answer_with(self):
+        # The inbox, the transcripts the scorer reads and the analytics read demo calls as real ones.
+        for name in ("get_service_info", "get_business_info", "get_provider_info", "check_availability",
+                     "find_appointments"):
+            recorded = CommunicationEvent.objects.filter(type="tool_call", data__name=name).order_by("at").first()
+            context = ToolContext(channel=recorded.conversation.channel, now=recorded.at)
+
+            real = run_tool(name, recorded.data["arguments"], context=context).output
+
+            self.assertTrue(real["ok"], real)
+            self.assertEqual(set(real), set(recorded.data["result"]), name)
+            for key, value in real.items():
+                if isinstance(value, list) and value and recorded.data["result"][key]:
+                    self.assertEqual(set(value[0]), set(recorded.data["result"][key][0]), f"{name}: {key}")
 
     # --- the conversations ----------------------------------------------------
     def test_about_ninety_days_of_conversations_on_all_three_channels(self):
