@@ -13,7 +13,7 @@ a price missing for tokens it used, is unknown: its cost is stored as NULL and s
 
 import logging
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -62,7 +62,7 @@ def transcription_tokens(usage):
     """A transcription's usage: token counts, or `audio_seconds` for a model that bills by duration."""
     if _get(usage, "type") == "duration":
         try:
-            seconds = Decimal(str(_get(usage, "seconds"))).quantize(Decimal("0.01"))
+            seconds = Decimal(str(_get(usage, "seconds"))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         except (InvalidOperation, TypeError):
             seconds = None
         return {"audio_seconds": seconds if seconds is not None and seconds.is_finite() and seconds >= 0 else None}
