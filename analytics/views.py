@@ -27,7 +27,7 @@ def overview(request):
     period = request.GET.get("period")
     if period not in PERIODS:
         period = "today"
-    clinic = getattr(request, "_clinic_settings", None) or ClinicSettings.load()
+    clinic = ClinicSettings.load()
     # The period links swap only the figures; the trend and Live now stay (hx-push-url keeps ?period=).
     fragment = bool(request.htmx and not request.htmx.boosted)
     # Not cached: past days are read from the rollups and only today is counted (bench/README.md).

@@ -1,5 +1,7 @@
 """The clinic's catalogue and calendar: what is offered, by whom, when, and what is booked."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +28,11 @@ def validate_time_zone(value):
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationError(f"“{value}” is not a time zone. Use a name such as America/New_York.") from None
+
+
+# The clinic's row as read for the request being answered (scheduling.middleware): one query per
+# page however many helpers ask for it. Outside a request (tasks, sockets) each load() reads it.
+_request_clinic = ContextVar("request_clinic", default=None)
 
 
 class ClinicSettings(models.Model):
@@ -67,11 +74,33 @@ class ClinicSettings(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+        kept = _request_clinic.get()
+        if kept is not None and kept is not self:
+            # Saved from another copy (the admin's form) during a request: what load() returns follows.
+            for field in self._meta.concrete_fields:
+                setattr(kept, field.attname, getattr(self, field.attname))
 
     @classmethod
     def load(cls):
-        clinic, _ = cls.objects.get_or_create(pk=1, defaults={"time_zone": settings.CLINIC_DEFAULT_TIME_ZONE})
+        """The clinic's row: the request's copy while a request is answered, else read from the database.
+
+        The row exists from migration 0002 on; it is created here when missing (a test database that
+        was flushed), with the default zone.
+        """
+        clinic = _request_clinic.get()
+        if clinic is None:
+            clinic, _ = cls.objects.get_or_create(pk=1, defaults={"time_zone": settings.CLINIC_DEFAULT_TIME_ZONE})
         return clinic
+
+    @staticmethod
+    @contextmanager
+    def kept_for_request(clinic):
+        """Within this block load() returns `clinic` (the middleware reads the row once per request)."""
+        token = _request_clinic.set(clinic)
+        try:
+            yield clinic
+        finally:
+            _request_clinic.reset(token)
 
     @property
     def tz(self):
