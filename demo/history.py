@@ -19,6 +19,7 @@ from demo.people import make_people
 from demo.scene import BOOKING_WEIGHTS, Event, Line, Scene, Tool, spoken_hours
 from demo.scripts import ANONYMOUS_OK, OUTCOME_WEIGHTS, SCRIPTS
 from demo.writing import new_uuid, save_history
+from scheduling.history import reschedule_entry
 from scheduling.models import FAQ, Appointment, BusinessHours, Closure, Provider, Service, TimeOff, Weekday, local_datetime
 
 SEED = 2026
@@ -113,11 +114,10 @@ class HistoryBuilder:
         if moved_from is not None:
             # The shape scheduling.services.reschedule_appointment keeps.
             old_provider, old_start = moved_from
-            appointment.metadata = {"reschedules": [{
-                "from": old_start.astimezone(self.tz).isoformat(), "to": start.astimezone(self.tz).isoformat(),
-                "from_provider": old_provider.pk, "to_provider": provider.pk, "by": "ai",
-                "at": booked_at.isoformat(),
-            }]}
+            appointment.metadata = {"reschedules": [reschedule_entry(
+                from_start=old_start, to_start=start, from_provider=old_provider, to_provider=provider,
+                by=Appointment.BookedBy.AI, at=booked_at, tz=self.tz,
+            )]}
         # The fate of a visit once its time has passed, drawn now so the shape never depends on the clock.
         roll = rng.random()
         appointment._demo = {

@@ -19,6 +19,7 @@ from communications.history import (
 from communications.models import Conversation, Message
 from demo.catalogue import CLINIC_SMS_NUMBER
 from demo.scene import Event, Line, Tool
+from scheduling.history import write_past_appointments
 from scheduling.models import Appointment, TimeOff
 
 DEMO_MARKER = {"demo": True}
@@ -52,12 +53,10 @@ def save_history(history):
     # Appointments go in before the conversations that booked them: the tool calls recorded in those
     # conversations name the appointments' ids. Their conversation ids are known already (drawn as UUIDs),
     # and foreign keys are checked at commit, so the order inside the transaction does not matter.
-    Appointment.objects.bulk_create(history.appointments, batch_size=500)
-    # auto_now_add stamps bulk_create rows with now; put back when they really happened.
     for appointment in history.appointments:
         appointment.created_at = appointment._demo["created"]
         appointment.updated_at = max(appointment.created_at, appointment.cancelled_at or appointment.created_at)
-    Appointment.objects.bulk_update(history.appointments, ["created_at", "updated_at"], batch_size=500)
+    write_past_appointments(history.appointments)
     for item in past:
         for event in item.events:
             event.data = resolve_drafts(event.data)

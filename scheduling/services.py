@@ -30,6 +30,7 @@ from communications.services import CustomerConflict, find_or_create_customer
 from scheduling.availability import check_slot, nearest_openings, require_aware
 from scheduling.calendars import get_calendar
 from scheduling.exceptions import BookingRefused, SchedulingError, SlotTaken
+from scheduling.history import reschedule_entry
 from scheduling.models import Appointment, ClinicSettings, Service
 from scheduling.signals import appointment_booked, appointment_cancelled, appointment_rescheduled, send_after_commit
 
@@ -267,11 +268,9 @@ def reschedule_appointment(*, appointment, start, provider=None, by, now=None, c
                                           calendar=calendar, wanted=target, ignore_appointment=locked)
                 history = list(locked.metadata.get("reschedules", []))
                 tz = ClinicSettings.load().tz
-                history.append({
-                    "from": previous["start"].astimezone(tz).isoformat(), "to": start.astimezone(tz).isoformat(),
-                    "from_provider": previous["provider"].pk, "to_provider": chosen.pk,
-                    "by": by, "at": now.isoformat(),
-                })
+                history.append(reschedule_entry(from_start=previous["start"], to_start=start,
+                                                from_provider=previous["provider"], to_provider=chosen, by=by,
+                                                at=now, tz=tz))
                 locked.metadata = {**locked.metadata, "reschedules": history}
                 locked.start, locked.end, locked.provider = start, Appointment.end_for(locked.service, start), chosen
                 locked.save(update_fields=["start", "end", "provider", "metadata", "updated_at"])
