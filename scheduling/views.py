@@ -31,6 +31,7 @@ from scheduling.forms import (
 )
 from scheduling.models import Appointment, BusinessHours, ClinicSettings, Provider, ProviderSchedule
 from scheduling.services import book_appointment, cancel_appointment, record_visit, reschedule_appointment
+from scheduling.spoken import spoken_datetime
 
 SLOT_MINUTES = 15
 LIST_PAGE_SIZE = 50
@@ -283,7 +284,7 @@ def reschedule(request, pk):
     except SchedulingError as error:
         return render(request, "dashboard/appointment_detail.html", _detail_context(appointment, error=error), status=409)
     local = timezone.localtime(moved.start)
-    messages.success(request, f"Moved to {local:%A %B} {local.day} at {local:%-I:%M %p} with {moved.provider.name}.")
+    messages.success(request, f"Moved to {spoken_datetime(local)} with {moved.provider.name}.")
     return redirect("dashboard:appointment", pk=pk)
 
 

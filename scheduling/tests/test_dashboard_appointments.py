@@ -317,7 +317,7 @@ def test_staff_reschedule_to_an_open_time(staff_client, spa):
     assert (appointment.start, appointment.provider) == (spa.at(14, days=1), spa.omar)
     page = staff_client.get(response["Location"]).content.decode()
     moved_to = spa.day + timedelta(days=1)
-    assert f"Moved to {moved_to:%A %B} {moved_to.day} at 2:00 PM with Omar Haddad." in page
+    assert f"Moved to {moved_to:%A, %B} {moved_to.day} at 2 PM with Omar Haddad." in page
     assert "Moved before" in page
 
 

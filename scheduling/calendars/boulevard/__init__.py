@@ -27,6 +27,7 @@ from django.utils import timezone
 from scheduling.availability import PARTS_OF_DAY, Opening
 from scheduling.calendars.boulevard.client import BoulevardClient, BoulevardDown, BoulevardRefused
 from scheduling.exceptions import BookingRefused, CalendarUnavailable, SlotTaken
+from scheduling.spoken import spoken_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ class BoulevardCalendar:
                                  details={"link_texted": can_text, "booking_url": self.booking_url})
         if can_text:
             when = appointment.start.astimezone(clinic.tz)
-            sms = (f"{clinic.name}: to book {service.name} on {when:%A, %B} {when.day} at {when:%-I:%M %p}, "
+            sms = (f"{clinic.name}: to book {service.name} on {spoken_datetime(when)}, "
                    f"add a card here: {self.booking_url}")
 
             def text_the_link():
