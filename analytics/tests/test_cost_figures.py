@@ -25,10 +25,10 @@ def test_the_overview_api_sums_the_days_cost_and_divides_it_by_the_bookings(staf
     assert totals["cost_per_booking"] == "0.04715"  # two appointments booked by Ava
 
 
-def today_with_a_booking_that_cost(amount):
+def today_with_a_booking_that_cost(amount, *, day=3):
     at = timezone.now() - timedelta(minutes=5)
     conversation = make_conversation(at=at, lines=[(CUSTOMER, "Book me in please")])
-    book(conversation, start=at + timedelta(days=3))
+    book(conversation, start=at + timedelta(days=day))  # a day apart: one provider, never double-booked
     record_provider_charge(conversation_id=conversation.pk, source_id=f"cost-{conversation.pk}", price=amount,
                            currency="USD")
     return conversation
@@ -36,7 +36,7 @@ def today_with_a_booking_that_cost(amount):
 
 def test_the_daily_api_has_each_days_cost_and_cost_per_booking(staff_client, clinic):
     today_with_a_booking_that_cost("0.25")
-    today_with_a_booking_that_cost("0.15")
+    today_with_a_booking_that_cost("0.15", day=4)
 
     days = staff_client.get("/api/admin/analytics/daily", {"days": 2}).json()["days"]
 
