@@ -39,8 +39,10 @@ def test_the_dashboard_home_is_the_overview_and_the_nav_leads_everywhere(staff_c
     assert "<h1>Overview</h1>" in page
     nav = page[page.index('<nav aria-label="Main">'):page.index("</nav>")]
     labels = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)
-    assert labels[:3] == [("/dashboard/", "Overview"), ("/dashboard/inbox/", "Inbox"),
-                          ("/dashboard/appointments/", "Appointments")]
+    assert labels[:5] == [("/dashboard/", "Overview"), ("/dashboard/inbox/", "Inbox"),
+                          ("/dashboard/customers/", "Customers"), ("/dashboard/appointments/", "Appointments"),
+                          ("/dashboard/console/", "Messaging console")]
+    assert ("/call/", "Call page") in labels
     # Clinic settings (Django admin) are for owners; this is a staff member (ava/tests/test_access.py).
     assert ("/admin/", "Clinic settings") not in labels
     assert 'aria-current="page">Overview' in nav.replace('href="/dashboard/" ', "")
