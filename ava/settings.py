@@ -1,7 +1,7 @@
 """Ava's one settings module, configured from the environment alone.
 
 Every variable is listed in .env.example with its default. With nothing set,
-Ava runs on one machine with its embedded defaults (SQLite, in-memory channel
+Ava runs on one machine with its embedded defaults (SQLite, a SQLite channel
 layer, Celery on a filesystem broker, the local AI engine, the local calendar, an outbox for
 SMS and email). A value that cannot be read stops the start (ava.env).
 """
@@ -115,8 +115,27 @@ if REDIS_URL:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # `make run` is three processes (web, worker, beat), and the worker's live updates (scoring, Ava's text
+    # replies, reminders) must reach the dashboards the web process holds: channels-lite's SQLite layer, in a
+    # file of its own so the app's writes never wait on it. "memory" is one process's layer (the test suite,
+    # where tasks run in-process).
+    EMBEDDED_CHANNEL_LAYER = env.get_choice("EMBEDDED_CHANNEL_LAYER", "sqlite", choices=("sqlite", "memory"))
+    if EMBEDDED_CHANNEL_LAYER == "sqlite":
+        CHANNEL_LAYER_DB = Path(env.get_str("CHANNEL_LAYER_DB", str(BASE_DIR / "var" / "channels.sqlite3")))
+        # The web process looks for new messages this often: the most a live update waits (bench/README.md).
+        CHANNEL_LAYER_POLL_SECONDS = env.get_float("CHANNEL_LAYER_POLL_SECONDS", 0.05, minimum=0.01, maximum=5.0)
+        DATABASES["channels"] = {
+            "ENGINE": "django.db.backends.sqlite3", "NAME": CHANNEL_LAYER_DB,
+            # WAL: the web's polling reads never block the worker's writes.
+            "OPTIONS": {"timeout": 5, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+        }
+        DATABASE_ROUTERS = ["ava.routers.ChannelLayerRouter"]
+        INSTALLED_APPS += ["channels_lite"]
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_lite.layers.core.SQLiteChannelLayer", "CONFIG": {
+            "database": "channels", "polling_interval": CHANNEL_LAYER_POLL_SECONDS}}}
+    else:
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Celery -----------------------------------------------------------------
 # Tasks go through a broker to a worker, as in production; beat sends the periodic ones (`make run`

@@ -2,12 +2,14 @@
 
 On a fresh SQLite file of their own, with nothing else set: a call a killed server left open is closed when
 the worker starts, beat sends the reminders when they fall due and the worker puts them in the outbox, each
-run is recorded, /health sees the worker and beat, and one Ctrl-C (SIGINT) stops all three. Their clock is
-moved (libfaketime) to shortly before a ten-minute mark, so beat's */10 reminders fall due inside the test.
+run is recorded, /health sees the worker and beat, a dashboard socket on the web process sees Ava's text
+reply that the worker wrote (the embedded channel layer crosses processes), and one Ctrl-C (SIGINT) stops all
+three. Their clock is moved (libfaketime) to shortly before a ten-minute mark, so beat's */10 reminders fall due inside the test.
 """
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -17,6 +19,9 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
+from twilio.request_validator import RequestValidator
+from websockets.sync.client import connect
 
 from ava.tests.test_health import ROOT, free_port, get_when_up
 
@@ -52,6 +57,16 @@ STAMP = ("import json, os, socket, psutil; print(json.dumps({'host': socket.geth
          "'started': round(psutil.Process().create_time(), 2)}))")
 
 
+STAFF_SESSION = """
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+client = Client()
+client.force_login(get_user_model().objects.create_user("frontdesk", password="a-long-test-password", is_staff=True))
+print(client.cookies[settings.SESSION_COOKIE_NAME].value)
+"""
+
+
 def wait_for(check, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -63,8 +78,13 @@ def wait_for(check, timeout, what):
 
 
 def test_make_run_s_worker_and_beat_do_the_periodic_work_and_stop_on_one_ctrl_c(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_"))}
+    # Nothing set but the files' places (and a Twilio token, to sign a text): the embedded defaults, the
+    # SQLite channel layer included (pytest.ini sets the suite's own to memory).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_", "EMBEDDED_CHANNEL_LAYER", "CHANNEL_LAYER_"))}
+    token = secrets.token_hex(16)
     env.update(DATABASE_URL=f"sqlite:///{tmp_path}/ava.sqlite3", CELERY_BROKER_DIR=str(tmp_path / "broker"),
+               CHANNEL_LAYER_DB=str(tmp_path / "channels.sqlite3"), TWILIO_AUTH_TOKEN=token,
                PATH=f"{ROOT}/.venv/bin:{os.path.dirname(sys.executable)}:{env.get('PATH', '')}")
     # 20 s before the next ten-minute mark, for every process started from here (one shared offset).
     now = datetime.now(timezone.utc)
@@ -81,6 +101,7 @@ def test_make_run_s_worker_and_beat_do_the_periodic_work_and_stop_on_one_ctrl_c(
     except subprocess.CalledProcessError as error:
         raise AssertionError(error.stderr[-2000:]) from None
     call_id = json.loads(setup.stdout.strip().splitlines()[-1])["call"]
+    session = run("shell", "-c", STAFF_SESSION).stdout.strip().splitlines()[-1]
     db = sqlite3.connect(f"{tmp_path}/ava.sqlite3", timeout=10)
     query = lambda sql, *args: db.execute(sql, args).fetchall()
 
@@ -107,6 +128,27 @@ def test_make_run_s_worker_and_beat_do_the_periodic_work_and_stop_on_one_ctrl_c(
         status, body = get_when_up(f"http://127.0.0.1:{port}/health", timeout=60)
         assert status == 200 and body["worker"]["ok"] and body["beat"]["ok"], body
         assert body["broker"]["mode"] == "broker"
+        assert body["channel_layer"] == {"ok": True, "backend": "SQLiteChannelLayer"}, body
+
+        # A text arrives at the web process; Ava's answer is written by the worker. Live now, on a socket the
+        # web process holds, shows the answer: the worker's update crossed processes through the channel layer.
+        origin = f"http://127.0.0.1:{port}"
+        with connect(f"ws://127.0.0.1:{port}/ws/dashboard/", origin=origin, open_timeout=10,
+                     additional_headers={"Cookie": f"sessionid={session}"}) as socket:
+            assert json.loads(socket.recv(timeout=10))["op"] == "snapshot"
+            url, text = f"{origin}/webhooks/twilio/sms", {"MessageSid": "SM" + "1" * 32, "From": "+12125550142",
+                                                          "To": "+12125550100", "Body": "What are your hours?"}
+            signature = RequestValidator(token).compute_signature(url, text)
+            response = requests.post(url, data=text, headers={"X-Twilio-Signature": signature}, timeout=10)
+            assert response.status_code == 200, response.text
+            answer = wait_for(lambda: query("SELECT content FROM communications_message WHERE author = 'assistant' "
+                                            "AND conversation_id IN (SELECT id FROM communications_conversation "
+                                            "WHERE channel = 'sms')"), 60, "Ava's answer")[0][0]
+            deadline, seen = time.monotonic() + 10, []
+            while not any(op["op"] == "utterance" and "Assistant:" in op["html"] for op in seen):
+                assert time.monotonic() < deadline, f"Ava's answer {answer!r} never reached the dashboard: {seen}"
+                seen.append(json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic()))))
+            assert any(op["op"] == "upsert" for op in seen), seen  # the web's own "started", through the same layer
     finally:
         honcho.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
