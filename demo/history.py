@@ -57,7 +57,7 @@ def _load_catalogue(clinic):
         faqs.setdefault(entry.category, []).append(entry)
     # Inactive rows too: the history is the past, when a treatment a manager has since paused was offered.
     return Catalogue(
-        services={service.slug: service for service in Service.objects.all()},
+        services={service.slug: service for service in Service.objects.prefetch_related("providers")},
         providers=list(Provider.objects.prefetch_related("services", "schedules")),
         faqs=faqs,
         hours=hours,

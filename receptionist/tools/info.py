@@ -61,7 +61,7 @@ def service_dict(service, *, brief=False):
             "requires_consultation_for_new_clients": service.requires_consultation}
     if not brief:
         data.update(description=service.description, preparation=service.preparation, aftercare=service.aftercare,
-                    providers=[p.name for p in service.providers.filter(is_active=True)])
+                    providers=[p.name for p in service.providers.all() if p.is_active])
     return data
 
 
