@@ -1,13 +1,9 @@
-"""The voice relay's settings, its page-facing constants, and the small types it works with."""
+"""The session's configuration: the settings a call runs with, the lines it may say, the GA session."""
 
 from dataclasses import dataclass
 
 from django.conf import settings
 
-from receptionist.bridge.transcript import heard_words
-
-SAMPLE_RATE = 24000
-BYTES_PER_MS = SAMPLE_RATE * 2 // 1000
 MIN_COMMIT_MS = 100  # OpenAI refuses a commit of less (input_audio_buffer_commit_empty)
 MAX_TEXT_CHARS = 2000
 MAX_PENDING_AUDIO_MS = 5000  # held while the engine (re)connects, then sent
@@ -64,59 +60,12 @@ class VoiceConfig:
         )
 
 
-def page_settings():
-    """What the call page needs to know before it captures a frame (sent in `session`)."""
-    return {
-        "audio": {"encoding": "pcm_s16le", "sample_rate": SAMPLE_RATE, "channels": 1,
-                  "frame_ms": settings.VOICE_FRAME_MS, "max_frame_bytes": settings.VOICE_MAX_FRAME_BYTES},
-        "vad": {"commit_silence_ms": settings.VOICE_COMMIT_SILENCE_MS,
-                "short_commit_silence_ms": settings.VOICE_SHORT_COMMIT_SILENCE_MS,
-                "short_utterance_ms": settings.VOICE_SHORT_UTTERANCE_MS,
-                "speech_start_ms": settings.VOICE_SPEECH_START_MS, "preroll_ms": settings.VOICE_PREROLL_MS},
-        "turn_detection": settings.VOICE_TURN_DETECTION, "max_call_seconds": settings.VOICE_MAX_CALL_SECONDS,
-        "min_commit_ms": MIN_COMMIT_MS,
-    }
-
-
-class PageError(Exception):
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 class SessionLost(Exception):
     """The engine's session ended under us (it expired, or the connection went)."""
 
 
-class AudioItem:
-    """One assistant item whose audio goes to the page."""
-
-    __slots__ = ("id", "response_id", "received_bytes", "done", "interrupted", "heard_ms", "out_of_band",
-                 "announced", "parts", "final", "saved")
-
-    def __init__(self, item_id, response_id, out_of_band):
-        self.id, self.response_id, self.out_of_band = item_id, response_id, out_of_band
-        self.received_bytes = 0
-        self.done = self.interrupted = self.announced = self.saved = False
-        self.heard_ms = None
-        self.parts = []
-        self.final = None
-
-    @property
-    def received_ms(self):
-        return self.received_bytes // BYTES_PER_MS
-
-    def words(self):
-        text = self.final if self.final is not None else "".join(self.parts)
-        if self.heard_ms is None:
-            return text
-        if self.heard_ms <= 0:
-            return ""
-        return heard_words(text, self.heard_ms, self.received_ms)
-
-
-def realtime_session(config, *, instructions, tools):
-    """The GA `session.update` session: audio/pcm 24 kHz both ways, transcription on, tools."""
+def realtime_session(config, *, instructions, tools, audio_format):
+    """The GA `session.update` session: the transport's audio format both ways, transcription on, tools."""
     detection = {
         "none": None,
         "server_vad": {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300,
@@ -127,10 +76,10 @@ def realtime_session(config, *, instructions, tools):
     return {
         "type": "realtime", "instructions": instructions, "output_modalities": ["audio"],
         "audio": {
-            "input": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE},
+            "input": {"format": dict(audio_format.session_format),
                       "transcription": {"model": config.transcription_model},
                       "noise_reduction": {"type": "near_field"}, "turn_detection": detection},
-            "output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE}, "voice": config.voice},
+            "output": {"format": dict(audio_format.session_format), "voice": config.voice},
         },
         "tools": tools, "tool_choice": "auto", "max_output_tokens": config.max_output_tokens,
     }

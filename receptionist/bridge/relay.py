@@ -1,18 +1,15 @@
-"""The voice relay: one call between the caller's page and the Realtime engine.
+"""The bridge: one call between the caller's line (a transport) and the Realtime engine.
 
-The page sends PCM16 frames and JSON control (docs/voice-protocol.md); the
-engine speaks Realtime GA events. The relay turns commits into
-`input_audio_buffer.commit` + `response.create`, barge-ins into
-`response.cancel` + `conversation.item.truncate`, runs the tools, and saves the
-conversation as it happens — through a writer task, never in the relay loop.
-This file is the life cycle and the page's side; engine_events.py the engine's.
+It is made of parts with one job each, and this file is their life cycle and the caller's side:
+the session's configuration (config.py, session.py), the engine connection (link.py), turn state:
+what is playing and what was heard (turns.py), one response at a time (responses.py), item order
+and transcript, saved through a writer task, never in the relay loop (record.py), the tool runner
+(tool_runner.py), and the engine's events routed to them (engine_events.py). The transport
+(transport.py; the call page is page.py) carries the audio and says what the caller does.
 """
 
 import asyncio
-import itertools
-import json
 import logging
-import math
 import secrets
 
 from channels.db import database_sync_to_async
@@ -20,83 +17,68 @@ from django.conf import settings
 
 from receptionist import services
 from receptionist.bridge.config import (
-    APOLOGY, BYTES_PER_MS, END_GRACE_SECONDS, MAX_PENDING_AUDIO_MS, MAX_RECONNECTS, MAX_TEXT_CHARS, MIN_COMMIT_MS,
-    SEED_LINES, TIME_LIMIT_LINE, UNAVAILABLE, PageError, SessionLost, VoiceConfig, page_settings, realtime_session,
+    APOLOGY, END_GRACE_SECONDS, MAX_RECONNECTS, MAX_TEXT_CHARS, MIN_COMMIT_MS, SEED_LINES, TIME_LIMIT_LINE,
+    UNAVAILABLE, SessionLost, VoiceConfig, realtime_session,
 )
 from receptionist.bridge.engine_events import EngineEvents
-from receptionist.bridge.outbound import PageOutbound
-from receptionist.bridge.session import SessionRefused, confirm_session
-from receptionist.bridge.transcript import Transcript
-from receptionist.bridge.writer import PersistenceWriter
-from receptionist.engines import UpstreamClosed, UpstreamUnavailable, connect_engine, engine_name
+from receptionist.bridge.link import EngineLink
+from receptionist.bridge.record import CallRecord
+from receptionist.bridge.responses import ResponseFlow
+from receptionist.bridge.session import SessionRefused
+from receptionist.bridge.tool_runner import ToolRunner
+from receptionist.bridge.transport import CallerError
+from receptionist.bridge.turns import TurnState
+from receptionist.engines import UpstreamClosed, UpstreamUnavailable, engine_name
 from receptionist.prompt import say_exactly
 from receptionist.tools import tool_schemas
 
+__all__ = ["VoiceBridge", "TIME_LIMIT_LINE"]
 log = logging.getLogger(__name__)
-MAX_MESSAGE_CHARS = 16384  # a control message is small; anything bigger is refused unread
-SENT_EVENTS_KEPT = 256  # client events remembered by event_id, to name what an error answers
+RECONNECTED = ("The phone line dropped for a moment and is back now. Say sorry in one short sentence, then carry "
+               "on from where the conversation left off.")
 
-class VoiceBridge(EngineEvents):
-    def __init__(self, *, send_text, send_bytes, close_page, session_id, user_agent=""):
-        self.config = VoiceConfig.from_settings()
-        self.session_id = session_id
-        self.user_agent = user_agent
-        self.close_page = close_page
-        self.outbound = PageOutbound(send_text=send_text, send_bytes=send_bytes,
-                                     max_audio_bytes=self.config.outbound_buffer_ms * BYTES_PER_MS)
-        self.writer = PersistenceWriter()
-        self.transcript = Transcript()
+
+class VoiceBridge:
+    def __init__(self, *, transport, call_details):
+        """`call_details`: what services.open_voice_call records about the call (session_id, user_agent…)."""
+        self.config = config = VoiceConfig.from_settings()
+        self.transport = transport
+        self.call_details = call_details
         self.engine = engine_name()
-        self.conversation_id = None
         self.info = {}
-        self.upstream = None
-        self.upstream_ready = False
-        self.started = False
+        fmt = transport.audio_format
+        self.link = EngineLink(connect_timeout=config.connect_timeout, bytes_per_ms=fmt.bytes_per_ms)
+        self.turns = TurnState(bytes_per_ms=fmt.bytes_per_ms)
+        self.record = CallRecord()
+        self.responses = ResponseFlow(link=self.link, turns=self.turns, record=self.record, transport=transport)
+        self.tools = ToolRunner(link=self.link, responses=self.responses, transport=transport, record=self.record,
+                                filler_after_ms=config.filler_after_ms, spawn=self._spawn, then=self._after_response)
+        self.events = EngineEvents(turns=self.turns, responses=self.responses, record=self.record, tools=self.tools,
+                                   transport=transport, link=self.link, then=self._after_response, models={
+                                       "voice": self._model("voice"), "transcription": self._model("transcription")})
+        self.started = False  # the caller consented
         self.greeted = False
-        self.customer_id = None
-        # One response at a time: `response_active` from our response.create (or the server's
-        # response.created) until its response.done.
-        self.response_active = False
-        self.drop_current = False  # a cancelled response: its late audio is never forwarded
-        self.current_response_id = None
-        self.current_out_of_band = False
-        self.pending_response = None  # params of a response.create waiting for the active one to end
-        self.tools_pending = False
-        self.tool_batch = []
-        self.end_after_response = None
-        self.audio_items = {}
-        self.typed = {}
-        self.input_ms = 0.0
-        self.pending_audio = bytearray()
-        self.page_state = None
         self.reconnects = 0
-        self.interruptions = 0
-        self.late_audio_dropped = 0
-        self._event_numbers = itertools.count(1)
-        self.sent_kinds = {}  # event_id -> type of the client events sent lately
-        self.current_purpose = None  # the running response's metadata.ava_purpose (filler, apology)
-        self.sent_response = None  # the params of the last response.create, to retry a failed one
-        self.failed_in_a_row = 0
-        self.low_rate_limits = set()
         self.finished = False
         self.done = asyncio.Event()
         self._tasks = set()
+        transport.attach(self)
+
+    def _model(self, part):
+        """The model billed for a part of the call ("local" on the built-in engine, which costs nothing)."""
+        if self.engine != "openai":
+            return "local"
+        return self.config.transcription_model if part == "transcription" else settings.OPENAI_REALTIME_MODEL
 
     # --- life cycle ------------------------------------------------------------------------------
     async def open(self):
-        """Create the conversation, tell the page the session settings, and start the engine."""
-        self.outbound.start()
-        self.writer.start()
-        self.info = await database_sync_to_async(services.open_voice_call)(
-            session_id=self.session_id, engine=self.engine, user_agent=self.user_agent)
-        self.conversation_id = self.info["conversation_id"]
-        self.outbound.json({
-            "type": "session", "conversation_id": str(self.conversation_id), "engine": self.engine,
-            "offline_demo": self.engine == "local", "assistant_name": self.info["assistant_name"],
-            "clinic_name": self.info["clinic_name"], "recording_notice": services.RECORDING_NOTICE,
-            **page_settings(),
-        })
-        self._state("connecting")
+        """Create the conversation, tell the caller's line, and start the engine."""
+        self.transport.start()
+        self.record.start()
+        self.info = await database_sync_to_async(services.open_voice_call)(engine=self.engine, **self.call_details)
+        self.record.conversation_id = self.info["conversation_id"]
+        self.transport.opened(self.info, engine=self.engine)
+        self.transport.state("connecting")
         self._spawn(self._run(), name="upstream")
         self._spawn(self._call_timer(), name="timer")
 
@@ -107,6 +89,9 @@ class VoiceBridge(EngineEvents):
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _phone(self):
+        return f" at {self.info['clinic_phone']}" if self.info.get("clinic_phone") else ""
+
     async def _run(self):
         try:
             await self._connect()
@@ -114,18 +99,15 @@ class VoiceBridge(EngineEvents):
             data = {"where": "upstream_start", "reason": str(exc)}
             if isinstance(exc, SessionRefused):
                 data.update(where="session_refused", **exc.details)
-            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error", data=data)
-            phone = f" at {self.info['clinic_phone']}" if self.info.get("clinic_phone") else ""
-            self.outbound.json({"type": "error", "code": "assistant_unavailable",
-                                "message": UNAVAILABLE.format(phone=phone)})
-            await self._finish("upstream_unavailable", failed=True, say=UNAVAILABLE.format(phone=phone),
-                               save_say=False)
+            self.record.event("error", data)
+            line = UNAVAILABLE.format(phone=self._phone())
+            self.transport.control({"type": "error", "code": "assistant_unavailable", "message": line})
+            await self._finish("upstream_unavailable", failed=True, say=line, save_say=False)
             return
         try:
             while not self.finished:
                 try:
-                    event = await self.upstream.recv()
-                    await self._on_event(event)
+                    await self.events.handle(await self.link.recv())
                 except (UpstreamClosed, SessionLost) as exc:
                     if self.finished:
                         return
@@ -134,127 +116,103 @@ class VoiceBridge(EngineEvents):
             raise
         except Exception:
             log.exception("Voice relay failed")
-            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
-                            data={"where": "relay", "reason": "internal error"})
+            self.record.event("error", {"where": "relay", "reason": "internal error"})
             await self._finish("error", failed=True, say=APOLOGY.format(phone=self._phone()))
-
-    def _phone(self):
-        return f" at {self.info['clinic_phone']}" if self.info.get("clinic_phone") else ""
-
-    async def _connect(self):
-        early_events = await self._open_session()
-        self.upstream_ready = True
-        for event in early_events:
-            await self._on_event(event)
-        if self.pending_audio:
-            pending, self.pending_audio = bytes(self.pending_audio), bytearray()
-            await self._append(pending)
-        if self.started and not self.greeted:
-            await self._greet()
-        elif not self.started:
-            self._state("listening")
-
-    def _session(self):
-        return realtime_session(self.config, instructions=self.info["instructions"], tools=tool_schemas())
-
-    def _event_id(self):
-        return f"ava_{next(self._event_numbers)}"
 
     async def _open_session(self):
         """Connect, and return once OpenAI has confirmed the session (SessionRefused when it does not)."""
-        self.upstream = await connect_engine(timeout=self.config.connect_timeout)
-        confirmed = await confirm_session(self.upstream, self._session(), timeout=self.config.connect_timeout,
-                                          event_id=self._event_id)
+        session = realtime_session(self.config, instructions=self.info["instructions"], tools=tool_schemas(),
+                                   audio_format=self.transport.audio_format)
+        confirmed = await self.link.open(session)
         if confirmed.dropped:
             log.warning("Realtime session confirmed without %s", [d["part"] for d in confirmed.dropped])
-            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="session_degraded",
-                            data={"dropped": confirmed.dropped})
+            self.record.event("session_degraded", {"dropped": confirmed.dropped})
         if confirmed.differences:
             log.warning("Realtime session differs from what was asked: %s", confirmed.differences)
-            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="session_mismatch",
-                            data={"differences": confirmed.differences})
+            self.record.event("session_mismatch", {"differences": confirmed.differences})
         return confirmed.early_events
+
+    async def _confirmed(self, early_events):
+        self.link.ready = True
+        for event in early_events:
+            await self.events.handle(event)
+
+    async def _connect(self):
+        await self._confirmed(await self._open_session())
+        await self.link.send_held()
+        if self.started and not self.greeted:
+            await self._greet()
+        elif not self.started:
+            self.transport.state("listening")
 
     async def _recover(self, reason):
         """One reconnect with the conversation re-seeded; else an apology and a clean end."""
-        self.upstream_ready = False
-        self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
-                        data={"where": "upstream_lost", "reason": reason})
-        old, self.upstream = self.upstream, None
-        if old is not None:
-            await old.close()
+        self.link.ready = False
+        self.record.event("error", {"where": "upstream_lost", "reason": reason})
+        await self.link.drop()
         if self.reconnects >= MAX_RECONNECTS:
             await self._finish("upstream_lost", failed=True, say=APOLOGY.format(phone=self._phone()))
             return
         self.reconnects += 1
-        self._state("reconnecting")
-        self._reset_turn_state()
+        self.transport.state("reconnecting")
+        self.responses.reset()
+        self.turns.reset()
+        self.tools.reset()
         try:
             self.info["instructions"] = await database_sync_to_async(services.session_instructions)()
             early_events = await self._open_session()
-            for n, (speaker, words) in enumerate(self.transcript.conversation_so_far()[-SEED_LINES:]):
+            transcript = self.record.transcript
+            for n, (speaker, words) in enumerate(transcript.conversation_so_far()[-SEED_LINES:]):
                 item_id = f"seed{self.reconnects}_{n}_{secrets.token_hex(4)}"
-                self.transcript.seeded.add(item_id)
+                transcript.seeded.add(item_id)
                 kind = "input_text" if speaker == "caller" else "output_text"
-                await self.upstream.send({"type": "conversation.item.create", "event_id": self._event_id(),
-                                          "item": {
+                await self.link.send_unconfirmed({"type": "conversation.item.create", "item": {
                     "id": item_id, "type": "message", "role": "user" if speaker == "caller" else "assistant",
                     "content": [{"type": kind, "text": words}]}})
         except (UpstreamUnavailable, UpstreamClosed) as exc:
-            self.writer.put(services.record_event, conversation_id=self.conversation_id, type="error",
-                            data={"where": "upstream_reconnect", "reason": str(exc)})
+            self.record.event("error", {"where": "upstream_reconnect", "reason": str(exc)})
             await self._finish("upstream_lost", failed=True, say=APOLOGY.format(phone=self._phone()))
             return
-        self.upstream_ready = True
-        for event in early_events:
-            await self._on_event(event)
-        self.writer.put(services.record_event, conversation_id=self.conversation_id, type="reconnected",
-                        data={"reason": reason, "attempt": self.reconnects})
-        if self.pending_audio:
-            pending, self.pending_audio = bytes(self.pending_audio), bytearray()
-            await self._append(pending)
+        await self._confirmed(early_events)
+        self.record.event("reconnected", {"reason": reason, "attempt": self.reconnects})
+        await self.link.send_held()
         if self.started:
-            await self._create_response({"instructions": (
-                "The phone line dropped for a moment and is back now. Say sorry in one short sentence, then carry "
-                "on from where the conversation left off.")})
+            await self.responses.create({"instructions": RECONNECTED})
         else:
-            self._state("listening")
-
-    def _reset_turn_state(self):
-        self.response_active = False
-        self.drop_current = False
-        self.pending_response = None
-        self.tools_pending = False
-        self.tool_batch = []
-        self.input_ms = 0.0
-        for item in self.audio_items.values():
-            item.done = True
-        for task in list(self._tasks):
-            if task.get_name() == "voice-tools":
-                task.cancel()
+            self.transport.state("listening")
 
     async def _call_timer(self):
         await asyncio.sleep(self.config.max_call_seconds)
-        self.writer.put(services.record_event, conversation_id=self.conversation_id, type="time_limit",
-                        data={"max_call_seconds": self.config.max_call_seconds})
+        self.record.event("time_limit", {"max_call_seconds": self.config.max_call_seconds})
         await self._say_and_end("time_limit", TIME_LIMIT_LINE)
 
     async def _say_and_end(self, reason, line):
-        self.end_after_response = reason
-        if self.upstream_ready:
-            if self.response_active:
-                await self._cancel_response()
-            await self._create_response({"instructions": say_exactly(line)}, special=True)
+        self.responses.end_after = reason
+        if self.link.ready:
+            if self.responses.active:
+                await self.responses.cancel()
+            await self.responses.create({"instructions": say_exactly(line)}, special=True)
         await asyncio.sleep(END_GRACE_SECONDS)
         await self._finish(reason)
 
-    async def hangup(self, reason="caller_hung_up"):
-        """The caller left (page closed or hung up): close the engine at once and finalise."""
+    async def _after_response(self):
+        """A response (and its tools) ended: the next one waiting, the call's end, or the caller's turn."""
+        if self.responses.tools_pending or self.finished:
+            return
+        if self.responses.pending is not None:
+            await self.responses.create(self.responses.take_pending())
+        elif self.responses.end_after:
+            await self._finish(self.responses.end_after)
+        else:
+            self.transport.state("listening")
+
+    async def line_closed(self, reason="caller_hung_up"):
+        """The caller's line went (page closed): close the engine at once and finalise."""
         if not self.finished:
-            await self._finish(reason, page_gone=reason == "caller_hung_up")
+            await self._finish(reason, caller_gone=reason == "caller_hung_up")
         await self.done.wait()
 
-    async def _finish(self, reason, *, failed=False, say=None, save_say=True, page_gone=False):
+    async def _finish(self, reason, *, failed=False, say=None, save_say=True, caller_gone=False):
         if self.finished:
             return
         self.finished = True
@@ -262,27 +220,13 @@ class VoiceBridge(EngineEvents):
         for task in list(self._tasks):
             if task is not current and task.get_name() != "voice-upstream":
                 task.cancel()
-        if self.upstream is not None:
-            await self.upstream.close()  # bounded: about a second at most
+        await self.link.close()
         if say and save_say:
-            position = self.transcript.place(f"end_{secrets.token_hex(4)}", in_conversation=False)
-            self.writer.put(services.save_utterance, conversation_id=self.conversation_id, speaker="assistant",
-                            content=say, position=position, item_id="", sent_at=None,
-                            metadata={"spoken_by": "page", "reason": reason})
+            self.record.outside_conversation(say, {"spoken_by": "page", "reason": reason})
         # Saved first, so whatever the caller sees next is already on record.
-        if self.conversation_id is not None:
-            self.writer.put(services.finish_voice_call, conversation_id=self.conversation_id, end_reason=reason,
-                            failed=failed, stats=self._call_stats())
-        await self.writer.close()
-        if not page_gone:
-            self.outbound.json({"type": "call.ended", "reason": reason, "message": say or "", "say": say or ""})
-            await self.outbound.close(timeout=2.0)
-            try:
-                await self.close_page()
-            except Exception:  # already gone
-                pass
-        else:
-            await self.outbound.close(timeout=0)
+        self.record.finish(end_reason=reason, failed=failed, stats=self._call_stats())
+        await self.record.close()
+        await self.transport.end(reason, say or "", caller_gone=caller_gone)
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
@@ -290,170 +234,79 @@ class VoiceBridge(EngineEvents):
 
     def _call_stats(self):
         # Tokens are not summed here: each response's usage was saved as it ended (communications.usage).
-        return {"late_audio_dropped": self.late_audio_dropped,
-                "outbound_audio_dropped_bytes": self.outbound.dropped_audio_bytes, "reconnects": self.reconnects}
+        return {"late_audio_dropped": self.turns.late_audio_dropped, **self.transport.stats(),
+                "reconnects": self.reconnects}
 
-    # --- from the page ---------------------------------------------------------------------------
-    async def on_audio(self, pcm):
-        try:
-            if len(pcm) > self.config.max_frame_bytes:
-                raise PageError("frame_too_large", f"Audio frames may be at most {self.config.max_frame_bytes} bytes.")
-            if len(pcm) % 2:
-                raise PageError("bad_audio_frame", "Audio frames are PCM16: an even number of bytes.")
-            if not self.started:
-                raise PageError("not_started", "Send start before audio.")
-        except PageError as exc:
-            self._page_error(exc)
-            return
-        if self.finished:
-            return
-        if not self.upstream_ready:
-            if len(self.pending_audio) + len(pcm) <= MAX_PENDING_AUDIO_MS * BYTES_PER_MS:
-                self.pending_audio += pcm
-            return
-        await self._append(pcm)
+    # --- the caller's side (what a transport calls; CallerError for what the call cannot take) ----
+    async def caller_audio(self, chunk):
+        if not self.started:
+            raise CallerError("not_started", "Send start before audio.")
+        if not self.finished:
+            await self.link.audio(chunk)
 
-    async def _append(self, pcm):
-        self.input_ms += len(pcm) / BYTES_PER_MS
-        try:
-            await self.upstream.send_audio(pcm)
-        except UpstreamClosed:
-            pass  # the reader sees the loss and recovers
-
-    async def on_message(self, raw):
-        try:
-            if len(raw) > MAX_MESSAGE_CHARS:
-                raise PageError("message_too_large", f"Control messages may be at most {MAX_MESSAGE_CHARS} characters.")
-            try:
-                message = json.loads(raw)
-            except ValueError:
-                raise PageError("bad_json", "That message was not valid JSON.") from None
-            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-                raise PageError("bad_message", "A message is a JSON object with a type.")
-            handler = {"start": self._on_start, "commit": self._on_commit, "interrupt": self._on_interrupt,
-                       "text": self._on_text, "hangup": self._on_hangup}.get(message["type"])
-            if handler is None:
-                raise PageError("unknown_type", f"Unknown message type: {message['type'][:40]}.")
-            if self.finished:
-                return
-            if message["type"] not in {"start", "hangup"} and not self.started:
-                raise PageError("not_started", "Send start first.")
-            await handler(message)
-        except PageError as exc:
-            self._page_error(exc)
-
-    def _page_error(self, exc):
-        self.outbound.json({"type": "error", "code": exc.code, "message": exc.message})
-
-    async def _on_start(self, message):
+    async def start(self, *, consent):
         if self.started:
-            raise PageError("already_started", "The call has already started.")
-        accepted = message.get("consent") is True
-        self.writer.put(services.record_consent, conversation_id=self.conversation_id, accepted=accepted)
-        if not accepted:
+            raise CallerError("already_started", "The call has already started.")
+        self.record.consent(consent)
+        if not consent:
             await self._finish("consent_declined", say="")
             return
         self.started = True
-        if self.upstream_ready and not self.greeted:
+        if self.link.ready and not self.greeted:
             await self._greet()
 
     async def _greet(self):
         self.greeted = True
-        await self._create_response({"instructions": say_exactly(self.info["greeting"], why="Greet the caller.")},
+        await self.responses.create({"instructions": say_exactly(self.info["greeting"], why="Greet the caller.")},
                                     special=True)
 
-    async def _on_commit(self, message):
+    async def commit(self):
+        """The caller's turn ended (the page's VAD, or the server's on a line without one)."""
         if self.config.turn_detection != "none":
             return  # OpenAI decides the end of the turn
-        if self.input_ms < MIN_COMMIT_MS:
-            raise PageError("commit_empty", f"Nothing to commit: {self.input_ms:.0f} ms of audio since the last "
-                                            f"commit (at least {MIN_COMMIT_MS} ms).")
-        if not self.upstream_ready:
-            raise PageError("not_ready", "The assistant is reconnecting; please repeat that in a moment.")
-        if self.response_active:
-            await self._cancel_response()  # the caller took the turn while Ava was still thinking
-        self.input_ms = 0.0
-        await self._send({"type": "input_audio_buffer.commit"})
-        self._state("thinking")
-        await self._create_response({})
+        if self.link.buffered_ms < MIN_COMMIT_MS:
+            raise CallerError("commit_empty", f"Nothing to commit: {self.link.buffered_ms:.0f} ms of audio since "
+                                              f"the last commit (at least {MIN_COMMIT_MS} ms).")
+        if not self.link.ready:
+            raise CallerError("not_ready", "The assistant is reconnecting; please repeat that in a moment.")
+        if self.responses.active:
+            await self.responses.cancel()  # the caller took the turn while Ava was still thinking
+        self.link.buffered_ms = 0.0
+        await self.link.send({"type": "input_audio_buffer.commit"})
+        self.transport.state("thinking")
+        await self.responses.create({})
 
-    async def _on_text(self, message):
-        text = message.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise PageError("bad_message", "text needs a non-empty text.")
+    async def typed(self, text):
         if len(text) > MAX_TEXT_CHARS:
-            raise PageError("text_too_long", f"Typed messages may be at most {MAX_TEXT_CHARS} characters.")
-        if not self.upstream_ready:
-            raise PageError("not_ready", "The assistant is connecting; please send that again in a moment.")
+            raise CallerError("text_too_long", f"Typed messages may be at most {MAX_TEXT_CHARS} characters.")
+        if not self.link.ready:
+            raise CallerError("not_ready", "The assistant is connecting; please send that again in a moment.")
         text = text.strip()
         item_id = f"typed_{secrets.token_hex(8)}"
-        self.typed[item_id] = text
-        if self.response_active:
-            await self._cancel_response()
-        await self._send({"type": "conversation.item.create", "item": {
+        self.record.typed[item_id] = text
+        if self.responses.active:
+            await self.responses.cancel()
+        await self.link.send({"type": "conversation.item.create", "item": {
             "id": item_id, "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}})
-        self._state("thinking")
-        await self._create_response({})
+        self.transport.state("thinking")
+        await self.responses.create({})
 
-    async def _on_interrupt(self, message):
-        item_id, played = message.get("item_id"), message.get("played_ms")
-        if (not isinstance(item_id, str) or isinstance(played, bool) or not isinstance(played, (int, float))
-                or not math.isfinite(played) or played < 0):
-            raise PageError("bad_message", "interrupt needs item_id (string) and played_ms (number ≥ 0).")
-        played_ms = int(played)
-        if self.response_active:
-            await self._cancel_response()
-        item = self.audio_items.get(item_id)
+    async def interrupted(self, item_id, played_ms):
+        """Barge-in: the line stopped Ava's item `item_id` after `played_ms` of it had played."""
+        if self.responses.active:
+            await self.responses.cancel()
+        item = self.turns.items.get(item_id)
         if item is None:
-            raise PageError("unknown_item", "No assistant audio with that item_id.")
-        item.interrupted = True
-        finished = item.done and played_ms >= item.received_ms
-        audio_end_ms = None
-        if not finished:
-            audio_end_ms = max(0, min(played_ms, item.received_ms))
-            item.heard_ms = audio_end_ms
+            raise CallerError("unknown_item", "No assistant audio with that item_id.")
+        audio_end_ms = self.turns.barge_in(item, played_ms)
+        if audio_end_ms is not None:
             if not item.out_of_band:  # an out-of-band item (a filler) is not in the conversation
-                await self._send({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
-                                  "audio_end_ms": audio_end_ms})
+                await self.link.send({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
+                                      "audio_end_ms": audio_end_ms})
             if item.saved:
-                self._revise(item)
-        self.interruptions += 1
-        self.writer.put(services.record_interruption, conversation_id=self.conversation_id, item_id=item_id,
-                        played_ms=played_ms, audio_end_ms=audio_end_ms)
-        self._state("listening")
+                self.record.revise(item)
+        self.record.interruption(item_id=item_id, played_ms=played_ms, audio_end_ms=audio_end_ms)
+        self.transport.state("listening")
 
-    async def _on_hangup(self, message):
+    async def caller_hung_up(self):
         await self._finish("caller_hung_up", say="")
-
-    # --- to the engine ---------------------------------------------------------------------------
-    async def _send(self, event):
-        if self.upstream is None or not self.upstream_ready:
-            return False
-        event["event_id"] = event_id = self._event_id()
-        self.sent_kinds[event_id] = event["type"]
-        if len(self.sent_kinds) > SENT_EVENTS_KEPT:
-            del self.sent_kinds[next(iter(self.sent_kinds))]
-        try:
-            await self.upstream.send(event)
-            return True
-        except UpstreamClosed:
-            return False
-
-    async def _create_response(self, params, *, special=False):
-        """One response.create, or kept until the active response and the tools are done."""
-        if self.response_active or self.tools_pending:
-            if special or self.pending_response is None:
-                self.pending_response = params
-            return
-        self.response_active = True
-        self.sent_response = params
-        await self._send({"type": "response.create", "response": params})
-
-    async def _cancel_response(self):
-        self.drop_current = True
-        # What the caller got of this response is what was forwarded; the page may report less (interrupt).
-        for item in self.audio_items.values():
-            if item.response_id == self.current_response_id and not item.done and not item.interrupted:
-                item.interrupted = True
-                item.heard_ms = item.received_ms
-        await self._send({"type": "response.cancel"})

@@ -1,0 +1,89 @@
+"""The engine connection: one Realtime session at a time, confirmed before use, audio held until then.
+
+Client events get an `event_id` (all but the audio appends) and the last few are remembered by id,
+so an upstream `error` can name the event it answers. Caller audio that comes while the session is
+(re)connecting is held, up to MAX_PENDING_AUDIO_MS, and sent once it is confirmed.
+"""
+
+import itertools
+
+from receptionist.bridge.config import MAX_PENDING_AUDIO_MS
+from receptionist.bridge.session import confirm_session
+from receptionist.engines import UpstreamClosed, connect_engine
+
+SENT_EVENTS_KEPT = 256  # client events remembered by event_id, to name what an error answers
+
+
+class EngineLink:
+    def __init__(self, *, connect_timeout, bytes_per_ms):
+        self.connect_timeout = connect_timeout
+        self.bytes_per_ms = bytes_per_ms
+        self.upstream = None
+        self.ready = False  # a confirmed session: events and audio go up
+        self.buffered_ms = 0.0  # caller audio sent since the last commit
+        self._held = bytearray()
+        self._numbers = itertools.count(1)
+        self._sent_kinds = {}  # event_id -> type of the client events sent lately
+
+    def event_id(self):
+        return f"ava_{next(self._numbers)}"
+
+    async def open(self, session):
+        """Connect and confirm `session`: a ConfirmedSession, or SessionRefused / UpstreamUnavailable."""
+        self.upstream = await connect_engine(timeout=self.connect_timeout)
+        return await confirm_session(self.upstream, session, timeout=self.connect_timeout, event_id=self.event_id)
+
+    async def recv(self):
+        return await self.upstream.recv()
+
+    async def send(self, event):
+        """Send a client event once the session is confirmed; False when it could not go."""
+        if self.upstream is None or not self.ready:
+            return False
+        event["event_id"] = event_id = self.event_id()
+        self._sent_kinds[event_id] = event["type"]
+        if len(self._sent_kinds) > SENT_EVENTS_KEPT:
+            del self._sent_kinds[next(iter(self._sent_kinds))]
+        try:
+            await self.upstream.send(event)
+            return True
+        except UpstreamClosed:
+            return False
+
+    async def send_unconfirmed(self, event):
+        """An event for a session being set up (re-seeding it), before `ready`."""
+        event["event_id"] = self.event_id()
+        await self.upstream.send(event)
+
+    def caused_by(self, event_id):
+        return self._sent_kinds.get(event_id)
+
+    async def audio(self, chunk):
+        """The caller's audio: up now, or held while the session is not confirmed."""
+        if not self.ready:
+            if len(self._held) + len(chunk) <= MAX_PENDING_AUDIO_MS * self.bytes_per_ms:
+                self._held += chunk
+            return
+        self.buffered_ms += len(chunk) / self.bytes_per_ms
+        try:
+            await self.upstream.send_audio(chunk)
+        except UpstreamClosed:
+            pass  # the reader sees the loss and recovers
+
+    async def send_held(self):
+        """Once the session is confirmed (`ready`): the audio held meanwhile goes up."""
+        if self._held:
+            held, self._held = bytes(self._held), bytearray()
+            await self.audio(held)
+
+    async def drop(self):
+        """The session is gone: close what is left of it (reconnecting starts clean)."""
+        self.ready = False
+        self.buffered_ms = 0.0
+        old, self.upstream = self.upstream, None
+        if old is not None:
+            await old.close()
+
+    async def close(self):
+        if self.upstream is not None:
+            await self.upstream.close()  # bounded: about a second at most
