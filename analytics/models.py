@@ -6,25 +6,30 @@ from communications.models import Channel, Conversation
 
 
 class ConversationScore(models.Model):
-    """How one conversation was scored (or why it could not be), beside the fields it fills on Conversation.
+    """Scoring's state for one conversation: who may score it now, how it was scored, or why it could not be.
 
-    Conversation holds what the dashboard shows (outcome, sentiment, score, summary, scoring_error);
-    this row keeps the rest: the scorer's raw answer, what it cost, and how many tries it took.
+    Conversation keeps the results the dashboard and the metrics read (outcome, satisfaction, sentiment,
+    summary, frustration and success notes); everything about the scoring itself lives here. A worker
+    claims the row with a conditional update on `claimed_at` (analytics.services.claim_for_scoring).
     """
 
     class Status(models.TextChoices):
+        PENDING = "pending", "Not scored yet"
         SCORED = "scored", "Scored"
         FAILED = "failed", "Scoring failed"
 
     conversation = models.OneToOneField(Conversation, primary_key=True, on_delete=models.CASCADE, related_name="score")
-    status = models.CharField(max_length=10, choices=Status.choices)
-    scorer = models.CharField(max_length=20, help_text="openai, heuristic or rules (no customer words).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Claimed by a scoring worker at.")
+    scored_at = models.DateTimeField(null=True, blank=True, help_text="Of the last score (kept if a rescore fails).")
+    scorer = models.CharField(max_length=50, blank=True, help_text="openai, heuristic or rules (no customer words).")
+    version = models.CharField(max_length=50, blank=True, help_text="The scorer's version (prompt/model).")
     model = models.CharField(max_length=100, blank=True)
     escalation_requested = models.BooleanField(default=False, help_text="The customer asked for a person.")
     answer = models.JSONField(default=dict, blank=True, help_text="The scorer's answer before the data overrode it.")
     overridden = models.JSONField(default=dict, blank=True, help_text="Fields the data overrode, and why.")
     failure_reason = models.TextField(blank=True)
-    tries = models.PositiveSmallIntegerField(default=1, help_text="Task tries it took (retries + 1).")
+    tries = models.PositiveSmallIntegerField(default=0, help_text="Task tries the last scoring took (retries + 1).")
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Of the call that answered.")
@@ -34,7 +39,11 @@ class ConversationScore(models.Model):
         indexes = [models.Index(fields=["status", "updated_at"], name="score_status_updated")]
 
     def __str__(self):
-        return f"{self.get_status_display()} by {self.scorer}: {self.conversation_id}"
+        return f"{self.get_status_display()} by {self.scorer or '-'}: {self.conversation_id}"
+
+    @property
+    def failed(self):
+        return self.status == self.Status.FAILED
 
 
 def no_hours():

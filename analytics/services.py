@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date as date_type, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,37 +46,44 @@ class ScoringResult:
 def claim_for_scoring(*, conversation_id, force=False, now=None):
     """Take the right to score one ended conversation; returns the claim time, or None when not ours.
 
-    A conditional update, so of two workers exactly one gets it. A claim older than
-    ANALYTICS_SCORING_CLAIM_TIMEOUT belonged to a worker that died, and may be taken again.
-    Without `force`, a scored conversation or one whose scoring failed is left alone.
+    A conditional update of its ConversationScore row (made pending on first sight), so of two workers
+    exactly one gets it. A claim older than ANALYTICS_SCORING_CLAIM_TIMEOUT belonged to a worker that
+    died, and may be taken again. Without `force`, a scored conversation or one whose scoring failed is
+    left alone.
     """
     now = now or timezone.now()
+    scorable = (Conversation.objects.filter(pk=conversation_id).exclude(status=Conversation.Status.ACTIVE)
+                .exclude(metadata__has_key="redacted_at"))  # no words left to score
+    if not scorable.exists():
+        return None
+    try:
+        ConversationScore.objects.get_or_create(conversation_id=conversation_id)
+    except (IntegrityError, ConversationScore.DoesNotExist):
+        return None  # the conversation was deleted meanwhile
     stale = now - timedelta(seconds=settings.ANALYTICS_SCORING_CLAIM_TIMEOUT)
-    claimable = Conversation.objects.filter(
-        Q(scoring_started_at=None) | Q(scoring_started_at__lt=stale), pk=conversation_id
-    ).exclude(status=Conversation.Status.ACTIVE).exclude(metadata__has_key="redacted_at")  # no words left to score
+    # The condition stays on this row's own columns, so PostgreSQL re-checks it after a concurrent claim.
+    claimable = ConversationScore.objects.filter(Q(claimed_at=None) | Q(claimed_at__lt=stale), pk=conversation_id)
     if not force:
-        claimable = claimable.filter(scored_at=None, scoring_error="")
-    return now if claimable.update(scoring_started_at=now) == 1 else None
+        claimable = claimable.filter(status=ConversationScore.Status.PENDING)
+    return now if claimable.update(claimed_at=now) == 1 else None
 
 
 def release_claim(*, conversation_id, claimed_at):
-    Conversation.objects.filter(pk=conversation_id, scoring_started_at=claimed_at).update(scoring_started_at=None)
+    ConversationScore.objects.filter(pk=conversation_id, claimed_at=claimed_at).update(claimed_at=None)
 
 
 def _why_not_claimed(conversation_id):
-    conversation = Conversation.objects.filter(pk=conversation_id).only(
-        "status", "scored_at", "scoring_error", "scoring_started_at", "metadata"
-    ).first()
+    conversation = Conversation.objects.filter(pk=conversation_id).only("status", "metadata").first()
     if conversation is None:
         return "missing"
     if "redacted_at" in conversation.metadata:
         return "redacted"
     if conversation.is_active:
         return "active"
-    if conversation.scored_at:
+    status = ConversationScore.objects.filter(pk=conversation_id).values_list("status", flat=True).first()
+    if status == ConversationScore.Status.SCORED:
         return "already_scored"
-    if conversation.scoring_error:
+    if status == ConversationScore.Status.FAILED:
         return "already_failed"
     return "claimed_elsewhere"
 
@@ -162,47 +169,35 @@ def _record_scoring_usage(conversation_id, completion):
 
 @transaction.atomic
 def _save_score(*, conversation_id, claimed_at, final, answer, overridden, scorer, version, tries, usage):
-    now = timezone.now()
     # Only while the claim is still ours: a worker that outlived its claim must not write.
-    updated = Conversation.objects.filter(pk=conversation_id, scoring_started_at=claimed_at).update(
+    updated = ConversationScore.objects.filter(pk=conversation_id, claimed_at=claimed_at).update(
+        status=ConversationScore.Status.SCORED, claimed_at=None, scored_at=timezone.now(), scorer=scorer,
+        version=version, model=usage.get("model", ""), escalation_requested=final["escalation_requested"],
+        answer=answer, overridden=overridden, failure_reason="", tries=tries,
+        prompt_tokens=usage.get("prompt_tokens", 0), completion_tokens=usage.get("completion_tokens", 0),
+        latency_ms=usage.get("latency_ms"), updated_at=timezone.now(),
+    )
+    if not updated:
+        return False
+    Conversation.objects.filter(pk=conversation_id).update(
         outcome=final["outcome"],
         satisfaction_score=final["satisfaction_score"],
         sentiment=final["sentiment"],
         summary=final["summary"],
         frustration_indicators=final["frustration_indicators"],
         success_markers=final["success_markers"],
-        scorer=scorer,
-        scorer_version=version,
-        scoring_error="",
-        scored_at=now,
-        scoring_started_at=None,
-    )
-    if not updated:
-        return False
-    ConversationScore.objects.update_or_create(
-        conversation_id=conversation_id,
-        defaults={
-            "status": ConversationScore.Status.SCORED, "scorer": scorer, "model": usage.get("model", ""),
-            "escalation_requested": final["escalation_requested"], "answer": answer, "overridden": overridden,
-            "failure_reason": "", "tries": tries, "prompt_tokens": usage.get("prompt_tokens", 0),
-            "completion_tokens": usage.get("completion_tokens", 0), "latency_ms": usage.get("latency_ms"),
-        },
     )
     return True
 
 
 @transaction.atomic
 def _record_failure(*, conversation_id, claimed_at, reason, tries):
+    """Scoring gave up; a rescore that fails keeps the last score on the conversation beside the reason."""
     log.warning("Scoring conversation %s failed: %s", conversation_id, reason)
-    updated = Conversation.objects.filter(pk=conversation_id, scoring_started_at=claimed_at).update(
-        scoring_error=f"scoring_failed: {reason}"[:2000], scoring_started_at=None, scorer="openai",
+    ConversationScore.objects.filter(pk=conversation_id, claimed_at=claimed_at).update(
+        status=ConversationScore.Status.FAILED, claimed_at=None, scorer="openai", failure_reason=reason[:2000],
+        tries=tries, answer={}, overridden={}, updated_at=timezone.now(),
     )
-    if updated:
-        ConversationScore.objects.update_or_create(
-            conversation_id=conversation_id,
-            defaults={"status": ConversationScore.Status.FAILED, "scorer": "openai", "failure_reason": reason,
-                      "tries": tries, "answer": {}, "overridden": {}},
-        )
 
 
 # --- Conversations nobody closed -----------------------------------------------------------
@@ -246,10 +241,12 @@ def conversations_left_unscored(*, now=None, limit=200):
     """Ended conversations nobody is scoring (a lost task, a worker that died): ids to enqueue again."""
     now = now or timezone.now()
     older = now - timedelta(seconds=settings.ANALYTICS_SCORING_CLAIM_TIMEOUT)
+    pending = ConversationScore.Status.PENDING
     return list(
         Conversation.objects.exclude(status=Conversation.Status.ACTIVE)
-        .filter(scored_at=None, scoring_error="", ended_at__lt=older)
-        .filter(Q(scoring_started_at=None) | Q(scoring_started_at__lt=older))
+        .filter(ended_at__lt=older)
+        .filter(Q(score=None) | Q(score__status=pending, score__claimed_at=None)
+                | Q(score__status=pending, score__claimed_at__lt=older))
         .order_by("ended_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -3,21 +3,47 @@
 import logging
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from analytics import services
-from analytics.backoff import retry_countdown
 from scheduling.models import ClinicSettings
 
 log = logging.getLogger(__name__)
+
+
+def longest_wait():
+    """The cap on one wait between tries.
+
+    Redis keeps a task that waits (a countdown) unacknowledged; past the broker's visibility timeout it
+    hands the task to a second worker. So each wait is capped such that all of them together stay within
+    a quarter of that timeout, and within ANALYTICS_SCORING_RETRY_MAX_DELAY.
+    """
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    per_try_share = visibility / (4 * max(1, settings.ANALYTICS_SCORING_MAX_RETRIES))
+    return int(min(settings.ANALYTICS_SCORING_RETRY_MAX_DELAY, per_try_share))
+
+
+def retry_wait(retries, *, retry_after=None):
+    """Seconds before try number `retries + 2`: Celery's exponential backoff with full jitter (the one the
+    project's tasks share), from ANALYTICS_SCORING_RETRY_BASE_DELAY up to longest_wait(). A server's
+    Retry-After is honoured when longer, within the same cap."""
+    cap = longest_wait()
+    wait = get_exponential_backoff_interval(
+        factor=max(1, int(settings.ANALYTICS_SCORING_RETRY_BASE_DELAY)), retries=retries, maximum=cap,
+        full_jitter=True,
+    )
+    if retry_after:
+        wait = max(wait, min(float(retry_after), cap))
+    return wait
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
 def score_conversation(self, conversation_id, force=False):
     """Score one ended conversation (idempotent: a claim; `force` rescores a scored or failed one).
 
-    Retries with backoff and jitter on 429, 5xx and timeouts; the last try records the failure.
-    Returns the status: scored, failed, or why there was nothing to do (missing, active, …).
+    Retries on 429, 5xx and timeouts after retry_wait(); the last try records the failure. Returns the
+    status: scored, failed, or why there was nothing to do (missing, active, …).
     """
     retries = self.request.retries or 0
     result = services.score_conversation(
@@ -25,14 +51,11 @@ def score_conversation(self, conversation_id, force=False):
         final_try=retries >= settings.ANALYTICS_SCORING_MAX_RETRIES,
     )
     if result.status == "retry":
-        if self.request.is_eager:
-            # No broker (the embedded default, tests): Celery would raise Retry into whoever
-            # ended the conversation, as eager errors propagate. Try again at once instead.
-            log.info("Scoring %s: %s; try %d now (eager)", conversation_id, result.reason, retries + 2)
-            return self.apply(args=[conversation_id], kwargs={"force": force}, retries=retries + 1).result
-        countdown = retry_countdown(retries, retry_after=result.retry_after)
+        countdown = retry_wait(retries, retry_after=result.retry_after)
         log.info("Scoring %s: %s; try %d in %.0f s", conversation_id, result.reason, retries + 2, countdown)
-        raise self.retry(countdown=countdown, max_retries=settings.ANALYTICS_SCORING_MAX_RETRIES)
+        # Returned, not raised: under a worker the next try is queued by now; run in-process, Celery's
+        # apply() makes it at once instead of raising Retry into whoever ended the conversation.
+        return self.retry(countdown=countdown, max_retries=settings.ANALYTICS_SCORING_MAX_RETRIES, throw=False)
     return result.status
 
 

@@ -70,11 +70,11 @@ def rescore(request, pk):
         else:
             messages.error(request, "This conversation cannot be rescored now.")
         return redirect("dashboard:conversation", pk=conversation.pk)
-    # With Celery eager (the embedded default) the new score is already saved; with a worker it follows.
-    conversation.refresh_from_db()
+    # Run in-process (CELERY_TASK_ALWAYS_EAGER) the new score is already saved; with a worker it follows.
+    conversation = Conversation.objects.select_related("score").get(pk=conversation.pk)
+    scored_at = getattr(getattr(conversation, "score", None), "scored_at", None)
     context = {
         "conversation": conversation,
-        "rescore": "done" if queued and conversation.scored_at and conversation.scored_at >= requested_at
-        else "queued" if queued else "refused",
+        "rescore": "done" if queued and scored_at and scored_at >= requested_at else "queued" if queued else "refused",
     }
     return render(request, "dashboard/conversation.html#score-card", context)

@@ -336,9 +336,10 @@ VOICE_UPSTREAM_CONNECT_TIMEOUT = env.get_float("VOICE_UPSTREAM_CONNECT_TIMEOUT",
 # --- Analytics: scoring and daily metrics (analytics app) ----------------------
 # Seconds one scoring call to OpenAI may take before it counts as a timeout (and is retried).
 ANALYTICS_SCORING_TIMEOUT = env.get_float("ANALYTICS_SCORING_TIMEOUT", 30.0, minimum=1, maximum=600)
-# Retries on 429, 5xx and timeouts, with exponential backoff and jitter (analytics.backoff): each wait is
-# at most ANALYTICS_SCORING_RETRY_MAX_DELAY and at most its share of a quarter of the broker's visibility
-# timeout (visibility / (4 × retries)), so all the waits together fit well inside it.
+# Retries on 429, 5xx and timeouts, with Celery's exponential backoff and full jitter from the base delay
+# (whole seconds; analytics.tasks.retry_wait): each wait is at most ANALYTICS_SCORING_RETRY_MAX_DELAY and at
+# most its share of a quarter of the broker's visibility timeout (visibility / (4 × retries)), so all the
+# waits together fit well inside it.
 ANALYTICS_SCORING_MAX_RETRIES = env.get_int("ANALYTICS_SCORING_MAX_RETRIES", 5, minimum=0, maximum=10)
 ANALYTICS_SCORING_RETRY_BASE_DELAY = env.get_float("ANALYTICS_SCORING_RETRY_BASE_DELAY", 5.0, minimum=0.1, maximum=600)
 ANALYTICS_SCORING_RETRY_MAX_DELAY = env.get_float("ANALYTICS_SCORING_RETRY_MAX_DELAY", 120.0, minimum=1, maximum=3600)

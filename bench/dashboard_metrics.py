@@ -62,7 +62,7 @@ def build(per_day, rng):
                 id=uuid.uuid4(), channel=channel, status="completed", started_at=started,
                 last_activity_at=started + timedelta(seconds=length), ended_at=started + timedelta(seconds=length),
                 outcome=rng.choice(outcomes), satisfaction_score=rng.randint(0, 10), sentiment=rng.choice(sentiments),
-                escalated=rng.random() < 0.08, scored_at=started + timedelta(seconds=length + 5), scorer="heuristic",
+                escalated=rng.random() < 0.08,
             )
             conversations.append(c)
             if channel == "voice":

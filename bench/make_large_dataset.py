@@ -136,7 +136,7 @@ def main():
         cursor.execute("""
             INSERT INTO communications_conversation (id, customer_id, channel, status, started_at, last_activity_at,
                 ended_at, outcome, satisfaction_score, sentiment, summary, frustration_indicators, success_markers,
-                escalated, scored_at, scorer, scorer_version, scoring_error, metadata)
+                escalated, metadata)
             SELECT id,
                    CASE WHEN i %% 10 = 0 THEN NULL ELSE %(first)s + i %% %(customers)s END,
                    channel, 'completed', started_at, started_at + make_interval(secs => length),
@@ -144,8 +144,7 @@ def main():
                    CASE WHEN outcome = 'abandoned' THEN NULL ELSE i * 7 %% 11 END,
                    CASE WHEN outcome = 'abandoned' THEN ''
                         ELSE (ARRAY['positive','positive','neutral','negative','mixed'])[(1 + i %% 5)::int] END,
-                   'A bench conversation.', '[]', '[]', outcome = 'escalated',
-                   started_at + make_interval(secs => length + 5), 'heuristic', 'bench', '', '{}'
+                   'A bench conversation.', '[]', '[]', outcome = 'escalated', '{}'
             FROM bench_conversation
         """, {"first": first_customer, "customers": customers})
         log(f"{n:,} conversations", step)

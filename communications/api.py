@@ -319,7 +319,7 @@ class CommunicationListView(generics.ListAPIView):
 
 
 def _conversation_with_everything(channel=None):
-    conversations = Conversation.objects.select_related("customer", "voice").prefetch_related(
+    conversations = Conversation.objects.select_related("customer", "voice", "score").prefetch_related(
         # Messages in transcript order (Message.Meta), each with its SMS or email details.
         Prefetch("messages", queryset=Message.objects.select_related("sms", "email")),
         "events",

@@ -118,7 +118,7 @@ class Conversation(models.Model):
     last_activity_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
-    # Filled by the scorer after the conversation ends.
+    # Filled by the scorer after the conversation ends (how it was scored is analytics' ConversationScore).
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     satisfaction_score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
@@ -128,11 +128,6 @@ class Conversation(models.Model):
     frustration_indicators = models.JSONField(default=list, blank=True)
     success_markers = models.JSONField(default=list, blank=True)
     escalated = models.BooleanField(default=False)
-    scoring_started_at = models.DateTimeField(null=True, blank=True, help_text="Claimed by a scoring worker.")
-    scored_at = models.DateTimeField(null=True, blank=True)
-    scorer = models.CharField(max_length=50, blank=True, help_text="openai, heuristic, …")
-    scorer_version = models.CharField(max_length=50, blank=True)
-    scoring_error = models.TextField(blank=True)
 
     metadata = models.JSONField(default=dict, blank=True)
 

@@ -269,6 +269,11 @@ class ConversationDetailSerializer(ConversationSerializer):
     events = EventSerializer(many=True, help_text="Tool calls, barge-ins, escalations, errors, … in time order.")
     appointments = AppointmentBriefSerializer(many=True, help_text="Booked, moved or cancelled in this conversation.")
     cost = serializers.SerializerMethodField(help_text="What it cost, in total and by part.")
+    # How it was scored is kept by analytics (its ConversationScore, `score`); read here, empty until then.
+    scored_at = serializers.DateTimeField(source="score.scored_at", allow_null=True, default=None,
+                                          help_text="Empty until scored.")
+    scorer = serializers.CharField(source="score.scorer", default="", help_text="openai, heuristic, rules, …")
+    scorer_version = serializers.CharField(source="score.version", default="")
 
     class Meta(ConversationSerializer.Meta):
         fields = [

@@ -52,7 +52,7 @@ def inbox(request):
 @staff_required
 @audit.audited("conversation", audit.Action.VIEW)
 def conversation_detail(request, pk):
-    conversation = get_object_or_404(Conversation.objects.select_related("customer"), pk=pk)
+    conversation = get_object_or_404(Conversation.objects.select_related("customer", "score"), pk=pk)
     context = {
         "conversation": conversation,
         "timeline": conversation_timeline(conversation),

@@ -28,20 +28,16 @@ class GivenScore:
 
 
 def apply_given_score(conversation, score, *, scorer, version, scored_at):
-    """Fill an unsaved conversation's scoring fields; returns its ConversationScore, to save after it."""
+    """Fill an unsaved conversation's results; returns its ConversationScore (how it was scored), to save after it."""
     conversation.outcome = score.outcome
     conversation.satisfaction_score = score.satisfaction_score
     conversation.sentiment = score.sentiment
     conversation.summary = score.summary
     conversation.frustration_indicators = score.frustration_indicators
     conversation.success_markers = score.success_markers
-    conversation.scorer = scorer
-    conversation.scorer_version = version
-    conversation.scored_at = scored_at
-    conversation.scoring_error = ""
     return ConversationScore(
-        conversation=conversation, status=ConversationScore.Status.SCORED, scorer=scorer,
-        escalation_requested=score.escalation_requested, answer=score.answer(),
+        conversation=conversation, status=ConversationScore.Status.SCORED, scorer=scorer, version=version,
+        scored_at=scored_at, tries=1, escalation_requested=score.escalation_requested, answer=score.answer(),
     )
 
 

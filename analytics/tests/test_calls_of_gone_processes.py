@@ -44,7 +44,7 @@ def test_a_call_cut_by_a_killed_process_is_ended_at_its_last_activity(clinic, dj
     assert not cut.is_active and cut.ended_at == cut.last_activity_at
     assert cut.messages.count() == 2  # what was said stays
     assert VoiceCallDetail.objects.get(conversation=cut).end_reason == "server_gone"
-    assert cut.scored_at is not None
+    assert cut.score.scored_at is not None
     assert live.is_active and live.ended_at is None
 
 

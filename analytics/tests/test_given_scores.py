@@ -27,7 +27,7 @@ def test_a_given_score_is_recorded_like_a_scorers():
     write_given_scores([score])
 
     saved = Conversation.objects.get(pk=conversation.pk)
-    assert (saved.outcome, saved.satisfaction_score, saved.scorer, saved.scored_at) == (
-        "info_only", 8, "demo", AT + timedelta(minutes=5))
+    assert (saved.outcome, saved.satisfaction_score, saved.summary) == ("info_only", 8, "Asked the hours.")
     row = ConversationScore.objects.get(conversation=saved)
-    assert (row.status, row.scorer, row.answer["summary"]) == ("scored", "demo", "Asked the hours.")
+    assert (row.status, row.scorer, row.version, row.scored_at, row.answer["summary"]) == (
+        "scored", "demo", "1", AT + timedelta(minutes=5), "Asked the hours.")

@@ -32,7 +32,7 @@ def test_a_happy_booking_scores_high(clinic):
 
     conversation = scored(conversation)
 
-    assert conversation.scorer == "heuristic"
+    assert conversation.score.scorer == "heuristic"
     assert conversation.outcome == "booked"
     assert conversation.sentiment == "positive"
     assert conversation.satisfaction_score >= 8

@@ -62,12 +62,12 @@ def test_it_saves_the_models_structured_answer(clinic, fake_openai):
     assert "Ava (assistant): A HydraFacial is $199." in transcript
 
     conversation.refresh_from_db()
-    assert conversation.scorer == "openai"
-    assert conversation.scored_at is not None and conversation.scoring_started_at is None
+    assert conversation.score.scorer == "openai"
+    assert conversation.score.scored_at is not None and conversation.score.claimed_at is None
     assert (conversation.satisfaction_score, conversation.sentiment, conversation.outcome) == (8, "positive", "info_only")
     assert conversation.summary == ANSWER["summary"]
     assert conversation.success_markers == ANSWER["success_markers"]
-    assert conversation.scorer_version.endswith("gpt-scoring-test")
+    assert conversation.score.version.endswith("gpt-scoring-test")
     record = ConversationScore.objects.get(conversation=conversation)
     assert (record.status, record.prompt_tokens, record.completion_tokens, record.tries) == ("scored", 120, 40, 1)
 
@@ -89,7 +89,7 @@ def test_it_retries_after_a_429_and_then_scores(clinic, fake_openai):
 
     assert len(fake_openai.requests) == 2
     conversation.refresh_from_db()
-    assert conversation.outcome == "info_only" and conversation.scoring_error == ""
+    assert conversation.outcome == "info_only" and conversation.score.failure_reason == ""
     assert ConversationScore.objects.get(conversation=conversation).tries == 2
 
 
@@ -130,11 +130,10 @@ def test_invalid_json_twice_marks_the_conversation_scoring_failed(clinic, fake_o
 
     assert len(fake_openai.requests) == 2
     conversation.refresh_from_db()
-    assert conversation.scored_at is None and conversation.scoring_started_at is None
-    assert conversation.scoring_error.startswith("scoring_failed: invalid answer twice")
-    assert "not JSON" in conversation.scoring_error
     record = ConversationScore.objects.get(conversation=conversation)
-    assert record.status == "failed" and "not JSON" in record.failure_reason
+    assert record.scored_at is None and record.claimed_at is None
+    assert record.status == "failed" and record.failure_reason.startswith("invalid answer twice")
+    assert "not JSON" in record.failure_reason
     assert [f["conversation_id"] for f in selectors.scoring_failures()] == [conversation.pk]
     # A failed conversation is not retried by another enqueue, only when asked (force).
     assert score(conversation) == "already_failed"
@@ -147,7 +146,7 @@ def test_an_answer_outside_the_schema_counts_as_invalid(clinic, fake_openai):
 
     assert score(conversation) == "failed"
     conversation.refresh_from_db()
-    assert "outcome 'happy'" in conversation.scoring_error
+    assert "outcome 'happy'" in conversation.score.failure_reason
 
 
 def test_exhausted_quota_is_not_retried(clinic, fake_openai):
@@ -158,7 +157,7 @@ def test_exhausted_quota_is_not_retried(clinic, fake_openai):
 
     assert len(fake_openai.requests) == 1
     conversation.refresh_from_db()
-    assert "quota" in conversation.scoring_error and conversation.scored_at is None
+    assert "quota" in conversation.score.failure_reason and conversation.score.scored_at is None
 
 
 def test_an_invalid_request_is_not_retried(clinic, fake_openai):
@@ -169,7 +168,7 @@ def test_an_invalid_request_is_not_retried(clinic, fake_openai):
 
     assert len(fake_openai.requests) == 1
     conversation.refresh_from_db()
-    assert "Invalid schema" in conversation.scoring_error
+    assert "Invalid schema" in conversation.score.failure_reason
 
 
 def test_it_gives_up_after_the_last_retry(clinic, fake_openai, settings):
@@ -181,7 +180,8 @@ def test_it_gives_up_after_the_last_retry(clinic, fake_openai, settings):
 
     assert len(fake_openai.requests) == 3
     conversation.refresh_from_db()
-    assert conversation.scoring_error.startswith("scoring_failed: gave up after 3 tries")
+    assert conversation.score.failure_reason.startswith("gave up after 3 tries")
+    assert conversation.score.tries == 3
 
 
 def test_force_scores_a_scored_conversation_again(clinic, fake_openai):
@@ -203,8 +203,8 @@ def test_force_rescores_a_failed_conversation(clinic, fake_openai):
 
     assert score(conversation, force=True) == "scored"
     conversation.refresh_from_db()
-    assert conversation.scoring_error == "" and conversation.scored_at is not None
-    assert ConversationScore.objects.get(conversation=conversation).status == "scored"
+    assert conversation.score.failure_reason == "" and conversation.score.scored_at is not None
+    assert conversation.score.status == "scored"
 
 
 def test_a_booking_in_the_conversation_beats_the_models_outcome(clinic, fake_openai):
@@ -250,7 +250,7 @@ def test_a_caller_who_said_nothing_is_abandoned_and_never_sent_to_the_model(clin
 
     assert fake_openai.requests == []
     conversation.refresh_from_db()
-    assert (conversation.outcome, conversation.scorer, conversation.satisfaction_score) == ("abandoned", "rules", None)
+    assert (conversation.outcome, conversation.score.scorer, conversation.satisfaction_score) == ("abandoned", "rules", None)
 
 
 def test_a_call_that_failed_before_the_caller_spoke_is_failed_not_abandoned(clinic, fake_openai):
@@ -260,7 +260,7 @@ def test_a_call_that_failed_before_the_caller_spoke_is_failed_not_abandoned(clin
 
     assert fake_openai.requests == []
     conversation.refresh_from_db()
-    assert (conversation.status, conversation.outcome, conversation.scorer) == ("failed", "failed", "rules")
+    assert (conversation.status, conversation.outcome, conversation.score.scorer) == ("failed", "failed", "rules")
 
 
 def test_a_vanished_conversation_is_nothing_to_do(clinic, fake_openai):
@@ -299,14 +299,14 @@ def test_a_worker_whose_claim_was_taken_over_does_not_write(clinic, fake_openai,
     fake_openai.structured(ANSWER)
     taken = services.claim_for_scoring(conversation_id=conversation.pk)
     # The first worker looked dead; a second one took the claim and is scoring now.
-    Conversation.objects.filter(pk=conversation.pk).update(scoring_started_at=taken + timedelta(hours=1))
+    ConversationScore.objects.filter(pk=conversation.pk).update(claimed_at=taken + timedelta(hours=1))
 
     assert services._save_score(
         conversation_id=conversation.pk, claimed_at=taken, final=ANSWER, answer=ANSWER, overridden={},
         scorer="openai", version="x", tries=1, usage={},
     ) is False
-    conversation.refresh_from_db()
-    assert conversation.scored_at is None
+    assert ConversationScore.objects.get(pk=conversation.pk).scored_at is None
+    assert Conversation.objects.get(pk=conversation.pk).summary == ""
 
 
 @pytest.mark.django_db(transaction=True)

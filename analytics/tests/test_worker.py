@@ -1,4 +1,5 @@
-"""A real Celery worker on Redis scores a conversation that ends (runs in CI, where REDIS_URL is set)."""
+"""A real Celery worker on Redis scores a conversation that ends, and tries again after a 429 (runs in CI, where
+REDIS_URL is set)."""
 
 import time
 from datetime import timedelta
@@ -41,14 +42,42 @@ def test_a_real_worker_scores_a_conversation_when_it_ends(clinic, fake_openai):
         end_conversation(conversation_id=conversation.pk)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            conversation.refresh_from_db()
-            if conversation.scored_at or conversation.scoring_error:
+            score = ConversationScore.objects.filter(conversation=conversation).first()
+            if score and score.status != "pending":
                 break
             time.sleep(0.1)
 
-    assert conversation.scoring_error == ""
-    assert conversation.scored_at is not None
-    assert (conversation.scorer, conversation.outcome, conversation.satisfaction_score) == ("openai", "info_only", 9)
+    score = ConversationScore.objects.get(conversation=conversation)
+    assert (score.status, score.failure_reason, score.scorer, score.claimed_at) == ("scored", "", "openai", None)
+    assert score.scored_at is not None
+    conversation.refresh_from_db()
+    assert (conversation.outcome, conversation.satisfaction_score) == ("info_only", 9)
     assert len(fake_openai.requests) == 1
-    assert ConversationScore.objects.get(conversation=conversation).status == "scored"
-    assert Conversation.objects.get(pk=conversation.pk).scoring_started_at is None
+
+
+def wait_for_a_verdict(conversation, *, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        score = ConversationScore.objects.filter(conversation=conversation).first()
+        if score and score.status != "pending":
+            return score
+        time.sleep(0.1)
+    return None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_tries_again_after_a_rate_limit(clinic, fake_openai, settings):
+    settings.ANALYTICS_SCORING_RETRY_BASE_DELAY = 1  # Celery's backoff: the next try within a second
+    conversation = make_conversation(at=timezone.now() - timedelta(minutes=2), lines=[
+        (CUSTOMER, "When do you open tomorrow?"), (ASSISTANT, "We open at 9."),
+    ], end=False)
+    fake_openai.rate_limited().structured(ANSWER)
+    app.control.purge()
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        end_conversation(conversation_id=conversation.pk)
+        score = wait_for_a_verdict(conversation)
+
+    assert score is not None and (score.status, score.tries, score.claimed_at) == ("scored", 2, None)
+    assert len(fake_openai.requests) == 2
+    assert Conversation.objects.get(pk=conversation.pk).satisfaction_score == 9

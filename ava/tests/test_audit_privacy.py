@@ -76,10 +76,9 @@ def a_call(customer, *, days_ago, minutes=3):
     end_conversation(conversation_id=conversation.pk, at=started + timedelta(minutes=minutes))
     Conversation.objects.filter(pk=conversation.pk).update(
         outcome="booked", satisfaction_score=9, sentiment="positive", summary="Jane Doe booked a HydraFacial.",
-        success_markers=["booked on the first try"], frustration_indicators=["repeated her phone"],
-        scored_at=started + timedelta(minutes=minutes + 1), scorer="openai")
+        success_markers=["booked on the first try"], frustration_indicators=["repeated her phone"])
     ConversationScore.objects.update_or_create(conversation=conversation, defaults={
-        "status": "scored", "scorer": "openai",
+        "status": "scored", "scorer": "openai", "scored_at": started + timedelta(minutes=minutes + 1),
         "answer": {"summary": "Jane Doe booked a HydraFacial.", "satisfaction_score": 9, "outcome": "booked",
                    "sentiment": "positive", "escalation_requested": False,
                    "frustration_indicators": ["repeated her phone"]},
@@ -114,7 +113,8 @@ def shape(conversation):
     events = list(CommunicationEvent.objects.filter(conversation=conversation).values_list("type", "at"))
     return (conversation.channel, conversation.status, conversation.started_at, conversation.ended_at,
             conversation.outcome, conversation.satisfaction_score, conversation.sentiment, conversation.escalated,
-            conversation.scored_at, messages, events, conversation.appointments.count())
+            conversation.score.scored_at if hasattr(conversation, "score") else None, messages, events,
+            conversation.appointments.count())
 
 
 def assert_no_words_left(conversation, *words):

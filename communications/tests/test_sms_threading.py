@@ -52,7 +52,7 @@ def test_after_the_window_the_old_conversation_ends_and_is_scored_and_a_new_one_
     assert old.status == Conversation.Status.COMPLETED and old.ended_at == then
     assert old.events.filter(type="thread_closed", data__reason="thread_timeout").exists()
     # Ending it after the commit asked analytics to score it (the heuristic scorer runs without a key).
-    assert old.scored_at is not None
+    assert old.score.scored_at is not None
 
 
 def test_start_over_starts_a_new_conversation(spa, django_capture_on_commit_callbacks):

@@ -310,15 +310,15 @@ class SeededClinicTests(TestCase):
                 self.assertEqual(m.direction, "inbound" if m.author == "customer" else "outbound")
 
     def test_every_conversation_is_scored(self):
-        for c in Conversation.objects.all():
+        for c in Conversation.objects.select_related("score"):
             self.assertIn(c.outcome, Outcome.values)
             self.assertTrue(0 <= c.satisfaction_score <= 10)
             self.assertIn(c.sentiment, Sentiment.values)
             self.assertTrue(c.summary)
             self.assertIsInstance(c.frustration_indicators, list)
             self.assertIsInstance(c.success_markers, list)
-            self.assertEqual(c.scorer, "demo")
-            self.assertTrue(c.started_at <= c.ended_at <= c.scored_at)
+            self.assertEqual(c.score.scorer, "demo")
+            self.assertTrue(c.started_at <= c.ended_at <= c.score.scored_at)
             self.assertEqual(c.metadata.get("demo"), True)
         self.assertEqual(set(Conversation.objects.values_list("outcome", flat=True)), set(Outcome.values))
 
