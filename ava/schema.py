@@ -64,7 +64,7 @@ _HEALTH_CHECK = {
     "properties": {
         "ok": {"type": "boolean"},
         "vendor": {"type": "string", "description": "The database: sqlite or postgresql."},
-        "backend": {"type": "string", "description": "The channel layer: InMemoryChannelLayer or RedisChannelLayer."},
+        "backend": {"type": "string", "description": "The channel layer: SQLiteChannelLayer (embedded), InMemoryChannelLayer or RedisChannelLayer."},
         "mode": {"type": "string", "enum": ["eager", "broker"], "description": "How Celery runs tasks."},
         "error": {"type": "string", "description": "The exception's class when the check failed."},
         "answered": {"type": "array", "items": {"type": "string"}, "description": "The worker that answered the ping."},

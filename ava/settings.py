@@ -122,7 +122,8 @@ else:
     # where tasks run in-process).
     EMBEDDED_CHANNEL_LAYER = env.get_choice("EMBEDDED_CHANNEL_LAYER", "sqlite", choices=("sqlite", "memory"))
     if EMBEDDED_CHANNEL_LAYER == "sqlite":
-        CHANNEL_LAYER_DB = Path(env.get_str("CHANNEL_LAYER_DB", str(BASE_DIR / "var" / "channels.sqlite3")))
+        # Empty (as in a .env copied from .env.example) also means the default.
+        CHANNEL_LAYER_DB = Path(env.get_str("CHANNEL_LAYER_DB") or BASE_DIR / "var" / "channels.sqlite3")
         # The web process looks for new messages this often: the most a live update waits (bench/README.md).
         CHANNEL_LAYER_POLL_SECONDS = env.get_float("CHANNEL_LAYER_POLL_SECONDS", 0.05, minimum=0.01, maximum=5.0)
         DATABASES["channels"] = {
