@@ -334,6 +334,23 @@ VOICE_OUTBOUND_BUFFER_MS = env.get_int("VOICE_OUTBOUND_BUFFER_MS", 20000, minimu
 VOICE_FILLER_AFTER_MS = env.get_int("VOICE_FILLER_AFTER_MS", 700, minimum=0, maximum=10000)
 VOICE_UPSTREAM_CONNECT_TIMEOUT = env.get_float("VOICE_UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1, maximum=120)
 
+# --- Phone calls (Twilio number -> /webhooks/twilio/voice; docs/phone.md) ---------------------------
+# Where callers are put through (E.164): transfers, and every call while Ava cannot answer (no OpenAI key,
+# OpenAI unreachable). Empty: the caller may leave a recorded message instead.
+FRONT_DESK_PHONE = env.get_str("FRONT_DESK_PHONE", "")
+if FRONT_DESK_PHONE and not (FRONT_DESK_PHONE[:1] == "+" and FRONT_DESK_PHONE[1:].isdigit()
+                             and 7 <= len(FRONT_DESK_PHONE) <= 16):
+    raise ImproperlyConfigured("FRONT_DESK_PHONE must be a number in E.164, such as +12125550100.")
+# The media stream must connect within this many seconds of the call's webhook (its signed token expires).
+PHONE_STREAM_TOKEN_MAX_AGE_SECONDS = env.get_int("PHONE_STREAM_TOKEN_MAX_AGE_SECONDS", 60, minimum=5, maximum=3600)
+# Phone calls Ava answers at once (each holds an OpenAI session); beyond it callers go to the front desk.
+PHONE_MAX_CONCURRENT_CALLS = env.get_int("PHONE_MAX_CONCURRENT_CALLS", 20, minimum=1, maximum=1000)
+PHONE_MAX_CALL_SECONDS = env.get_int("PHONE_MAX_CALL_SECONDS", VOICE_MAX_CALL_SECONDS, minimum=1, maximum=3 * 3600)
+# How long the front desk's phone rings on a transfer before Ava takes a message.
+PHONE_TRANSFER_RING_SECONDS = env.get_int("PHONE_TRANSFER_RING_SECONDS", 20, minimum=5, maximum=120)
+# The longest message a caller may record when nobody can take the call.
+PHONE_MESSAGE_MAX_SECONDS = env.get_int("PHONE_MESSAGE_MAX_SECONDS", 120, minimum=10, maximum=3600)
+
 # --- Analytics: scoring and daily metrics (analytics app) ----------------------
 # Seconds one scoring call to OpenAI may take before it counts as a timeout (and is retried).
 ANALYTICS_SCORING_TIMEOUT = env.get_float("ANALYTICS_SCORING_TIMEOUT", 30.0, minimum=1, maximum=600)

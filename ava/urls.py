@@ -37,6 +37,8 @@ urlpatterns = [
     path("api/", include("communications.api_urls")),
     # Signed provider webhooks: Twilio (texts, delivery status) and SendGrid Inbound Parse.
     path("webhooks/", include("communications.webhook_urls")),
+    # The phone number's signed webhooks: a call comes in, its status, the front desk rung, a message left.
+    path("webhooks/twilio/", include("receptionist.phone.urls")),
     # The OpenAPI schema and its two viewers, served from here (drf-spectacular-sidecar), staff only.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is a file of its own (the split view), so no inline script is needed.

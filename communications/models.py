@@ -222,11 +222,24 @@ class DeliveryStatus(models.TextChoices):
 
 
 class VoiceCallDetail(models.Model):
+    class Source(models.TextChoices):
+        WEB = "web", "Web call"
+        PHONE = "phone", "Phone call"
+
     conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="voice")
+    source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     end_reason = models.CharField(max_length=50, blank=True, help_text="caller_hung_up, assistant_ended, error, …")
     interruption_count = models.PositiveIntegerField(default=0)
     recording_url = models.URLField(blank=True)
+    # A phone call as Twilio knows it (empty on the call page). NULL, not "", so uniqueness ignores web calls.
+    call_sid = models.CharField("CallSid", max_length=64, null=True, blank=True, unique=True)
+    stream_sid = models.CharField("StreamSid", max_length=64, blank=True)
+    from_number = models.CharField(max_length=20, blank=True, help_text="E.164; empty when the number was withheld.")
+    to_number = models.CharField(max_length=20, blank=True)
+    call_status = models.CharField(max_length=20, blank=True, help_text="Twilio's final CallStatus.")
+    transfer_outcome = models.CharField(max_length=20, blank=True,
+                                        help_text="Put through to staff: completed, no-answer, busy, failed, …")
 
     def __str__(self):
         return f"Call details of {self.conversation_id}"

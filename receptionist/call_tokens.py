@@ -23,3 +23,27 @@ def call_token_is_valid(token, *, ip):
     except signing.BadSignature:  # tampered, foreign or expired
         return False
     return isinstance(data, dict) and data.get("ip") == ip
+
+
+# A phone call's media stream: the voice webhook issues a token bound to Twilio's CallSid (and the
+# conversation it opened), passed back in the stream's `start` message. Twilio's handshake signature is
+# the first lock; this one also holds behind proxies that rewrite the upgrade request.
+_STREAM_SALT = "ava.receptionist.phone-stream-token"
+
+
+def issue_stream_token(*, call_sid, conversation_id):
+    return signing.dumps({"call_sid": call_sid, "conversation_id": str(conversation_id)}, salt=_STREAM_SALT)
+
+
+def read_stream_token(token, *, call_sid):
+    """The conversation id a valid token names, for this CallSid and issued less than
+    PHONE_STREAM_TOKEN_MAX_AGE_SECONDS ago; None for anything else (tampered, foreign, expired, another call)."""
+    if not token or not call_sid:
+        return None
+    try:
+        data = signing.loads(token, salt=_STREAM_SALT, max_age=settings.PHONE_STREAM_TOKEN_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("call_sid") != call_sid:
+        return None
+    return data.get("conversation_id") or None

@@ -1,0 +1,100 @@
+"""Phone calls' records: the voice conversation a Twilio call opens, and what Twilio reports of it later.
+
+A phone call is a `voice` conversation whose VoiceCallDetail has source "phone" and Twilio's CallSid,
+so the status callbacks (which name only the CallSid) find it. The numbers are kept in E.164.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from communications import services, usage
+from communications.models import Channel, Conversation, Customer, VoiceCallDetail
+from communications.phones import normalise_phone
+
+log = logging.getLogger(__name__)
+
+# Twilio's CallStatus values after which nothing more happens on the call.
+FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def phone_number_or_blank(raw):
+    """E.164, or "" for a withheld or unreadable caller id (Twilio sends "Anonymous", "+266696687", …)."""
+    try:
+        return normalise_phone(raw) or ""
+    except ValidationError:
+        return ""
+
+
+def open_phone_call(*, call_sid, from_number, to_number, metadata=None):
+    """The voice conversation of a Twilio call, opened once however often Twilio retries the webhook.
+
+    A caller whose number belongs to a customer is linked to them; an unknown number creates no customer
+    (that waits until the caller gives a name or books). Returns the Conversation.
+    """
+    existing = VoiceCallDetail.objects.filter(call_sid=call_sid).select_related("conversation").first()
+    if existing:
+        return existing.conversation
+    caller = phone_number_or_blank(from_number)
+    customer = Customer.objects.filter(phone=caller, forgotten_at=None).first() if caller else None
+    try:
+        with transaction.atomic():
+            conversation = services.start_conversation(channel=Channel.VOICE, customer=customer,
+                                                       metadata={"call_sid": call_sid, **(metadata or {})})
+            VoiceCallDetail.objects.filter(conversation=conversation).update(
+                source=VoiceCallDetail.Source.PHONE, call_sid=call_sid, from_number=caller,
+                to_number=phone_number_or_blank(to_number))
+    except IntegrityError:
+        # The same call's webhook twice at once: the other request opened it.
+        return VoiceCallDetail.objects.select_related("conversation").get(call_sid=call_sid).conversation
+    return conversation
+
+
+def record_call_status(*, call_sid, status, duration=None, price=None, currency="USD", end_reason=""):
+    """Twilio's status callback on a call: its final status and duration end the conversation (once), and
+    its price, when Twilio reports one, is the call's telephony cost. False when the call is not ours."""
+    detail = VoiceCallDetail.objects.filter(call_sid=call_sid).first() if call_sid else None
+    if detail is None:
+        return False
+    if status in FINAL_STATUSES:
+        updates = {"call_status": status}
+        if str(duration or "").isdigit():
+            updates["duration_seconds"] = int(duration)  # Twilio's count is what the line was open (and billed)
+        with transaction.atomic():
+            services.end_conversation(
+                conversation_id=detail.conversation_id,
+                end_reason=end_reason or detail.end_reason or f"call_{status.replace('-', '_')}",
+                status=Conversation.Status.FAILED if status == "failed" else Conversation.Status.COMPLETED)
+            VoiceCallDetail.objects.filter(pk=detail.pk).update(**updates)
+    if price not in (None, ""):
+        usage.record_provider_charge(conversation_id=detail.conversation_id, source_id=call_sid, price=price,
+                                     currency=currency, model="twilio-voice",
+                                     usage={"Price": price, "PriceUnit": currency, "CallDuration": duration})
+    return True
+
+
+def forward_call(*, conversation_id, reason, to):
+    """Ava could not take the call (`reason`): it goes to the front desk `to`, or to a recorded message."""
+    end_reason = "forwarded_to_front_desk" if to else "message_offered"
+    services.record_event(conversation_id=conversation_id, type="call_forwarded", data={"reason": reason, "to": to})
+    VoiceCallDetail.objects.filter(conversation_id=conversation_id).update(end_reason=end_reason)
+
+
+def record_transfer_outcome(*, call_sid, outcome):
+    """How ringing the front desk went: Twilio's DialCallStatus (completed, no-answer, busy, failed, canceled)."""
+    updated = VoiceCallDetail.objects.filter(call_sid=call_sid).update(transfer_outcome=outcome[:20]) if call_sid else 0
+    return bool(updated)
+
+
+def record_call_message(*, call_sid, recording_url, duration=None):
+    """A message the caller recorded because nobody could take the call: the conversation is escalated
+    (staff call back) and keeps the recording's address. False when the call is not ours."""
+    detail = VoiceCallDetail.objects.filter(call_sid=call_sid).first() if call_sid else None
+    if detail is None or not recording_url:
+        return False
+    VoiceCallDetail.objects.filter(pk=detail.pk).update(recording_url=recording_url[:200])
+    Conversation.objects.filter(pk=detail.conversation_id).update(escalated=True)
+    services.record_event(conversation_id=detail.conversation_id, type="voicemail",
+                          data={"recording_url": recording_url, "duration_seconds": duration})
+    return True
