@@ -1,9 +1,9 @@
 """Celery tasks for SMS and email: thin wrappers around communications.messaging and communications.threads."""
 
 import logging
-import random
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from communications.messaging import delivery
@@ -17,9 +17,10 @@ MAX_RETRY_WAIT_SECONDS = 300
 
 
 def retry_wait(retries):
-    """Exponential with jitter: about 5, 10, 20 … seconds, at most MAX_RETRY_WAIT_SECONDS."""
-    ceiling = min(MAX_RETRY_WAIT_SECONDS, 5 * 2 ** retries)
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    """Celery's exponential backoff with full jitter (as every task here waits): up to 5, 10, 20 … seconds,
+    at most MAX_RETRY_WAIT_SECONDS."""
+    return get_exponential_backoff_interval(factor=5, retries=retries, maximum=MAX_RETRY_WAIT_SECONDS,
+                                            full_jitter=True)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
@@ -28,11 +29,10 @@ def deliver_outbound(self, outbound_id):
     retries = self.request.retries or 0
     result = delivery.deliver(outbound_id=outbound_id, final_try=retries >= settings.DELIVERY_MAX_RETRIES)
     if result.status == "retry":
-        if self.request.is_eager:
-            # No broker (tests, the embedded default): try again now rather than raise into the sender.
-            return self.apply(args=[outbound_id], retries=retries + 1).result
         log.info("Delivery of %s failed (%s); try %d", outbound_id, result.error, retries + 2)
-        raise self.retry(countdown=retry_wait(retries), max_retries=settings.DELIVERY_MAX_RETRIES)
+        # Returned, not raised: under a worker the next try is queued by now; run in-process, Celery's
+        # apply() makes it at once instead of raising Retry into the sender.
+        return self.retry(countdown=retry_wait(retries), max_retries=settings.DELIVERY_MAX_RETRIES, throw=False)
     return result.status
 
 
