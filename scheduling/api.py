@@ -5,9 +5,6 @@ an offset are read as the clinic's wall clock.
 """
 
 import re
-from datetime import datetime, time, timedelta
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_date
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -18,10 +15,11 @@ from rest_framework.views import APIView
 from ava.api import error_response
 from communications.audit import audited_api
 from communications.models import Conversation, Customer
-from communications.phones import normalise_phone
 from scheduling.availability import PARTS_OF_DAY, SANE_YEARS, find_availability
 from scheduling.exceptions import BookingRefused, CalendarUnavailable, SchedulingError, SlotTaken
+from scheduling.forms import AppointmentFilterForm
 from scheduling.models import Appointment, ClinicSettings, Provider, Service
+from scheduling.selectors import appointments_for
 from scheduling.services import book_appointment, cancel_appointment, get_appointment, reschedule_appointment
 
 
@@ -141,39 +139,20 @@ def _id_param(request, name):
 @audited_api("appointment", GET="list", POST="create")
 class AppointmentListCreateView(generics.ListAPIView):
     """GET: appointments, soonest first, filtered by `start_date`, `end_date` (clinic dates, inclusive),
-    `provider`, `service`, `customer` (ids), `status` and `phone`. POST: book one (409 with alternatives when taken).
+    `provider`, `service`, `customer` (ids), `status`, `phone`, `q` (name, email or phone digits) and `late`
+    (late cancellations only): scheduling.forms.AppointmentFilterForm, as on the list page.
+    POST: book one (409 with alternatives when taken).
     """
 
     permission_classes = [IsAdminUser]
     serializer_class = AppointmentSerializer
 
     def get_queryset(self):
-        request = self.request
-        appointments = Appointment.objects.select_related("customer", "service", "provider").order_by("start", "id")
-        tz = ClinicSettings.load().tz
-        start_date, end_date = _date_param(request, "start_date"), _date_param(request, "end_date")
-        if start_date:
-            appointments = appointments.filter(start__gte=datetime.combine(start_date, time.min, tzinfo=tz))
-        if end_date:
-            appointments = appointments.filter(
-                start__lt=datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=tz)
-            )
-        for name in ("provider", "service", "customer"):
-            value = _id_param(request, name)
-            if value is not None:
-                appointments = appointments.filter(**{f"{name}_id": value})
-        wanted_status = request.query_params.get("status")
-        if wanted_status:
-            if wanted_status not in Appointment.Status.values:
-                raise ValidationError({"status": f"Use one of: {', '.join(Appointment.Status.values)}."})
-            appointments = appointments.filter(status=wanted_status)
-        phone = request.query_params.get("phone")
-        if phone:
-            try:
-                appointments = appointments.filter(customer__phone=normalise_phone(phone))
-            except DjangoValidationError:
-                raise ValidationError({"phone": f"“{phone}” is not a phone number."}) from None
-        return appointments
+        # The list page's filter form, so a query string means the same on the page and here.
+        filters = AppointmentFilterForm(self.request.query_params)
+        if not filters.is_valid():
+            raise ValidationError({name: list(messages) for name, messages in filters.errors.items()})
+        return appointments_for(**filters.filters())
 
     def post(self, request):
         booking = BookingSerializer(data=request.data)

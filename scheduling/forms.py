@@ -1,26 +1,17 @@
-"""Forms of the staff appointment pages: the calendar's and list's filters, booking, cancelling, moving."""
+"""Forms of the staff appointment pages and the appointments API: the calendar, the filters of appointments, booking, cancelling, moving."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 
 from communications.models import Customer
+from communications.phones import normalise_phone
+from scheduling.availability import SANE_YEARS
 from scheduling.models import Appointment, Provider, Service
+from scheduling.selectors import clinic_today
 
 VIEWS = [("day", "Day"), ("week", "Week")]
-
-
-def clinic_today():
-    return timezone.localdate()  # ClinicTimeZoneMiddleware has activated the clinic's zone
-
-
-def day_bounds(first, last, tz=None):
-    """[start of `first`, start of the day after `last`) as aware datetimes in the clinic's zone."""
-    tz = tz or timezone.get_current_timezone()
-    return (datetime.combine(first, time.min, tzinfo=tz),
-            datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz))
 
 
 class CalendarForm(forms.Form):
@@ -34,56 +25,64 @@ class CalendarForm(forms.Form):
         return data.get("view") or "day", data.get("date") or clinic_today(), data.get("provider")
 
 
+class ClinicDateField(forms.DateField):
+    """A clinic date as YYYY-MM-DD (what date inputs send), in years a calendar can hold."""
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"}),
+                         error_messages={"invalid": "Give a date as YYYY-MM-DD."}, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        # A far year would overflow the day's bounds (9999-12-31 has no next day).
+        if value and not SANE_YEARS[0] <= value.year <= SANE_YEARS[1]:
+            raise forms.ValidationError("Give a date between %(first)s and %(last)s.", code="out_of_range",
+                                        params={"first": SANE_YEARS[0], "last": SANE_YEARS[1]})
+
+
 class AppointmentFilterForm(forms.Form):
-    """The list's filters, read from the query string so a filtered list can be bookmarked."""
+    """The filters of appointments, read from a query string: one meaning for the list page and the API.
+
+    Cleaned, it gives scheduling.selectors.appointments_for() its arguments (filters()).
+    """
 
     q = forms.CharField(required=False, label="Customer", max_length=200,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, phone or email"}))
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = ClinicDateField(required=False, label="From")
+    end_date = ClinicDateField(required=False, label="To")
     provider = forms.ModelChoiceField(required=False, queryset=Provider.objects.all(), empty_label="All providers")
     service = forms.ModelChoiceField(required=False, queryset=Service.objects.all(), empty_label="All services")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Appointment.Status.choices])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Appointment.Status.choices],
+                               error_messages={"invalid_choice": "Use one of: %s." % ", ".join(Appointment.Status.values)})
     late = forms.BooleanField(required=False, label="Late cancellations only")
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Links from elsewhere (a customer's page, an integration) narrow by who; the page's own search is `q`.
+    customer = forms.ModelChoiceField(required=False, queryset=Customer.objects.all(), widget=forms.HiddenInput)
+    phone = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"]) or ""
 
     def clean(self):
         data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", "The end date is before the start date.")
+        if data.get("start_date") and data.get("end_date") and data["end_date"] < data["start_date"]:
+            self.add_error("end_date", "The end date is before the start date.")
         return data
 
-    def appointments(self):
-        """The matching appointments, soonest first. With no dates: from today on."""
-        data = self.cleaned_data if self.is_valid() else {}
-        qs = Appointment.objects.select_related("customer", "service", "provider")
-        first, last = data.get("date_from"), data.get("date_to")
-        if first is None and last is None:
-            first = clinic_today()
-        if first is not None:
-            qs = qs.filter(start__gte=day_bounds(first, first)[0])
-        if last is not None:
-            qs = qs.filter(start__lt=day_bounds(last, last)[1])
-        if data.get("provider"):
-            qs = qs.filter(provider=data["provider"])
-        if data.get("service"):
-            qs = qs.filter(service=data["service"])
-        if data.get("status"):
-            qs = qs.filter(status=data["status"])
-        if data.get("late"):
-            qs = qs.filter(late_cancellation=True)
-        if data.get("q"):
-            qs = qs.filter(customer_matching(data["q"].strip(), prefix="customer__"))
-        return qs.order_by("start", "provider__name", "pk")
+    def filters(self):
+        """appointments_for()'s keyword arguments; call after is_valid()."""
+        data = self.cleaned_data
+        return {
+            "start_date": data.get("start_date"), "end_date": data.get("end_date"),
+            "provider": data.get("provider"), "service": data.get("service"), "customer": data.get("customer"),
+            "status": data.get("status", ""), "phone": data.get("phone", ""), "text": data.get("q", ""),
+            "late_only": data.get("late", False),
+        }
 
 
-def customer_matching(text, *, prefix=""):
-    """A Q for customers whose name or email contains `text`, or whose phone contains its digits."""
-    match = Q(**{f"{prefix}name__icontains": text}) | Q(**{f"{prefix}email__icontains": text})
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 4:
-        match |= Q(**{f"{prefix}phone__contains": digits})
-    return match
+class AppointmentListForm(AppointmentFilterForm):
+    """The list page's filters and which page of the results it shows."""
+
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class OpeningsForm(forms.Form):

@@ -4,10 +4,9 @@ booking, cancelling and rescheduling through scheduling.services (the same rules
 Times are shown and read in the clinic's zone (ClinicTimeZoneMiddleware activates it).
 """
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Max, Min
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,22 +17,12 @@ from communications.models import Customer
 from communications.selectors import page_of
 from scheduling.availability import find_availability
 from scheduling.exceptions import SchedulingError
-from scheduling.forms import (
-    AppointmentFilterForm,
-    BookingForm,
-    CalendarForm,
-    CancelForm,
-    OpeningsForm,
-    RescheduleForm,
-    clinic_today,
-    customer_matching,
-    day_bounds,
-)
-from scheduling.models import Appointment, BusinessHours, ClinicSettings, Provider, ProviderSchedule
+from scheduling.forms import AppointmentListForm, BookingForm, CalendarForm, CancelForm, OpeningsForm, RescheduleForm
+from scheduling.models import Appointment, ClinicSettings
+from scheduling.selectors import appointments_for, calendar_for, clinic_today, customer_matching
 from scheduling.services import book_appointment, cancel_appointment, record_visit, reschedule_appointment
 from scheduling.spoken import spoken_datetime
 
-SLOT_MINUTES = 15
 LIST_PAGE_SIZE = 50
 MATCHES = 8
 
@@ -49,103 +38,41 @@ def _partial(request, template, fragment):
 def calendar(request):
     form = CalendarForm(request.GET)
     view, day, only = form.values()
-    providers = [only] if only else list(Provider.objects.filter(is_active=True).order_by("name"))
-    if view == "week":
-        first = day - timedelta(days=day.weekday())
-        last = first + timedelta(days=6)
-        step = timedelta(days=7)
-    else:
-        first = last = day
-        step = timedelta(days=1)
-    start, end = day_bounds(first, last)
-    appointments = list(
-        Appointment.objects.filter(start__gte=start, start__lt=end, provider__in=providers)
-        .exclude(status=Appointment.Status.CANCELLED)
-        .select_related("customer", "service", "provider")
-        .order_by("start")
-    )
     context = {
-        "form": form, "view": view, "day": day, "first": first, "last": last, "providers": providers,
-        "provider": only, "today": clinic_today(),
-        "previous": first - step,
-        "next": first + step,
+        "form": form, "provider": only, "today": clinic_today(),
         "query_provider": f"&provider={only.pk}" if only else "",
+        **calendar_for(view=view, day=day, provider=only),
     }
-    if view == "week":
-        context["week"] = _week(first, providers, appointments)
-    else:
-        context.update(_day_grid(day, providers, appointments))
     return render(request, _partial(request, "dashboard/appointments.html", "calendar"), context)
-
-
-def _week(first, providers, appointments):
-    """[(date, [(provider, [appointments])])] for seven days."""
-    cells = {}
-    for appointment in appointments:
-        key = (timezone.localtime(appointment.start).date(), appointment.provider_id)
-        cells.setdefault(key, []).append(appointment)
-    days = [first + timedelta(days=offset) for offset in range(7)]
-    return [(day, [(provider, cells.get((day, provider.pk), [])) for provider in providers]) for day in days]
-
-
-def _day_grid(day, providers, appointments):
-    """Rows of SLOT_MINUTES from the earliest opening to the latest closing of the day (or of an
-    appointment outside them), and where each appointment and each provider's hours sit in them."""
-    weekday = day.weekday()
-    hours = BusinessHours.objects.filter(weekday=weekday).aggregate(opens=Min("opens_at"), closes=Max("closes_at"))
-    schedules = {}
-    for schedule in ProviderSchedule.objects.filter(weekday=weekday, provider__in=providers):
-        schedules.setdefault(schedule.provider_id, []).append((schedule.starts_at, schedule.ends_at))
-    opens = [hours["opens"]] if hours["opens"] else []
-    closes = [hours["closes"]] if hours["closes"] else []
-    for windows in schedules.values():
-        opens += [window[0] for window in windows]
-        closes += [window[1] for window in windows]
-    local = [(timezone.localtime(a.start), timezone.localtime(a.end)) for a in appointments]
-    opens += [start.time() for start, _ in local]
-    closes += [end.time() if end.date() == day else time(23, 59) for _, end in local]
-    first_minute = _minutes(min(opens, default=time(9))) // 60 * 60
-    last_minute = min(24 * 60, -(-_minutes(max(closes, default=time(17))) // 60) * 60)
-    rows = (last_minute - first_minute) // SLOT_MINUTES
-    columns = {provider.pk: index + 2 for index, provider in enumerate(providers)}
-
-    def row_of(minute):
-        return 2 + max(0, min(rows, (minute - first_minute) // SLOT_MINUTES))
-
-    placed = []
-    for appointment, (start, end) in zip(appointments, local):
-        start_minute = _minutes(start.time())
-        end_minute = _minutes(end.time()) if end.date() == day else 24 * 60
-        top = row_of(start_minute)
-        placed.append({"appointment": appointment, "column": columns[appointment.provider_id], "row": top,
-                       "span": max(1, row_of(end_minute + SLOT_MINUTES - 1) - top)})
-    times = []
-    for index in range(rows):
-        minute = first_minute + index * SLOT_MINUTES
-        label = time(minute // 60, minute % 60) if minute % 60 == 0 else None
-        cells = []
-        for provider in providers:
-            working = any(_minutes(s) <= minute < _minutes(e) for s, e in schedules.get(provider.pk, []))
-            cells.append({"column": columns[provider.pk], "working": working})
-        times.append({"row": index + 2, "label": label, "cells": cells})
-    return {"grid_rows": times, "placed": placed, "row_count": rows + 1}
-
-
-def _minutes(moment):
-    return moment.hour * 60 + moment.minute
 
 
 # --- the list ------------------------------------------------------------------------------------
 
+RENAMED_FILTERS = {"date_from": "start_date", "date_to": "end_date"}
+
+
 @staff_required
 @audit.audited("appointment", audit.Action.LIST)
 def appointment_list(request):
-    form = AppointmentFilterForm(request.GET)
-    page = page_of(form.appointments(), page=(form.cleaned_data.get("page") if form.is_valid() else None) or 1,
+    if RENAMED_FILTERS.keys() & request.GET.keys():
+        # Bookmarks from before the page and the API shared their filters' names still open.
+        query = request.GET.copy()
+        for old, new in RENAMED_FILTERS.items():
+            if old in query:
+                query.setlist(new, query.pop(old))
+        return redirect(f"{request.path}?{query.urlencode()}", permanent=True)
+    form = AppointmentListForm(request.GET)
+    valid = form.is_valid()
+    filters = form.filters() if valid else {}
+    # The page opens on what is coming; a date given in either box shows the past too.
+    upcoming = not filters.get("start_date") and not filters.get("end_date")
+    if upcoming:
+        filters["start_date"] = clinic_today()
+    page = page_of(appointments_for(**filters), page=(form.cleaned_data.get("page") if valid else None) or 1,
                    page_size=LIST_PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page, "query": query.urlencode(), "upcoming": upcoming}
     return render(request, _partial(request, "dashboard/appointments_list.html", "results"), context)
 
 

@@ -140,8 +140,8 @@ def test_the_list_filters_by_dates_provider_status_service_and_customer(staff_cl
     assert listed("late=on") == [late.pk]
     assert listed("q=jane") == [first.pk]
     assert listed("q=555-0199") == [first.pk]
-    assert listed(f"date_from={spa.day + timedelta(days=1):%Y-%m-%d}") == [second.pk]
-    assert listed(f"date_to={spa.day:%Y-%m-%d}") == [first.pk, late.pk]
+    assert listed(f"start_date={spa.day + timedelta(days=1):%Y-%m-%d}") == [second.pk]
+    assert listed(f"end_date={spa.day:%Y-%m-%d}") == [first.pk, late.pk]
     page = staff_client.get("/dashboard/appointments/list/?status=cancelled").content.decode()
     assert '<span class="badge late">Late cancellation</span>' in page
 
@@ -150,7 +150,7 @@ def test_the_list_swaps_its_results_for_htmx_and_reports_bad_dates(staff_client,
     AppointmentFactory(service=spa.botox, provider=spa.dana, start=spa.at(10))
     html = htmx(staff_client, "/dashboard/appointments/list/").content.decode()
     assert html.lstrip().startswith('<section id="results"') and "Botox" in html
-    page = staff_client.get(f"/dashboard/appointments/list/?date_from={spa.day:%Y-%m-%d}&date_to=2000-01-01").content.decode()
+    page = staff_client.get(f"/dashboard/appointments/list/?start_date={spa.day:%Y-%m-%d}&end_date=2000-01-01").content.decode()
     assert "The end date is before the start date." in page
 
 
