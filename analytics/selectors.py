@@ -258,7 +258,8 @@ def booking_funnel(*, period="month", start=None, end=None, clinic=None):
 def dashboard_overview(*, period, trend_days=0, clinic=None):
     """Everything the overview page shows for a period, from one read of the days.
 
-    The headline figures, channels, outcomes, tone, heat map and funnel of the period, and with
+    The headline figures, channels, outcomes, tone, heat map (also as rows with their maximum)
+    and funnel of the period, and with
     `trend_days` the daily series of that many days ending today. Today is computed live once
     (the costly part); past days are read from the rollups.
     """
@@ -268,12 +269,16 @@ def dashboard_overview(*, period, trend_days=0, clinic=None):
     figures = _headline(period, first, last, clinic, days)
     total = _summed(days, first, last)
     described = _describe(period, first, last, clinic)
+    peak = _peak(days, first, last)
     return {
         "figures": figures,
         "channels": _channels(figures["by_channel"]),
         "outcomes": {**described, **_shares(total, "outcome", OUTCOME_FIELDS, Outcome.choices)},
         "sentiments": {**described, **_shares(total, "sentiment", SENTIMENT_FIELDS, Sentiment.choices)},
-        "peak": {**described, **_peak(days, first, last)},
+        "peak": {**described, **peak},
+        # The heat map: (weekday, 24 counts) rows, and the busiest hour's count that its shades scale to.
+        "peak_rows": list(zip(peak["weekdays"], peak["counts"])),
+        "peak_max": max((max(counts) for counts in peak["counts"]), default=0),
         "funnel": {**described, **_funnel(total)},
         "trend": _series({day: channels for day, channels in days.items() if day > today - timedelta(days=trend_days)})
         if trend_days else [],

@@ -32,7 +32,6 @@ def overview(request):
     fragment = bool(request.htmx and not request.htmx.boosted)
     # Not cached: past days are read from the rollups and only today is counted (bench/README.md).
     data = selectors.dashboard_overview(period=period, trend_days=0 if fragment else TREND_DAYS, clinic=clinic)
-    peak = data["peak"]
     context = {
         **data,
         "periods": PERIODS,
@@ -40,8 +39,6 @@ def overview(request):
         "period_label": PERIODS[period],
         "totals": data["figures"]["totals"],
         "channel_total": data["figures"]["totals"]["conversations"],
-        "peak_rows": list(zip(peak["weekdays"], peak["counts"])),
-        "peak_max": max((max(counts) for counts in peak["counts"]), default=0),
     }
     if fragment:
         return render(request, "dashboard/overview.html#period", context)
