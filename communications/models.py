@@ -128,6 +128,9 @@ class Conversation(models.Model):
     frustration_indicators = models.JSONField(default=list, blank=True)
     success_markers = models.JSONField(default=list, blank=True)
     escalated = models.BooleanField(default=False)
+    # A text reply being written (communications.services.claim_reply): one writer at a time.
+    reply_claimed_at = models.DateTimeField(null=True, blank=True)
+    reply_claimed_by = models.CharField(max_length=64, blank=True, help_text="The task writing the reply.")
 
     metadata = models.JSONField(default=dict, blank=True)
 

@@ -6,7 +6,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -212,6 +212,24 @@ def end_conversation(*, conversation_id, status=Conversation.Status.COMPLETED, o
     )
     live.publish_ended(conversation)
     return conversation
+
+
+def claim_reply(*, conversation_id, owner, timeout, now=None):
+    """Take the right to write this conversation's next reply; returns the claim time, or None when another has it.
+
+    A conditional update, so of two writers exactly one gets it. The same owner (a task redelivered after
+    its worker died) takes its own claim back, and a claim older than `timeout` seconds is taken over.
+    """
+    now = now or timezone.now()
+    taken = Conversation.objects.filter(pk=conversation_id).filter(
+        Q(reply_claimed_at=None) | Q(reply_claimed_by=owner) | Q(reply_claimed_at__lt=now - timedelta(seconds=timeout))
+    ).update(reply_claimed_at=now, reply_claimed_by=owner)
+    return now if taken == 1 else None
+
+
+def release_reply(*, conversation_id, claimed_at):
+    Conversation.objects.filter(pk=conversation_id, reply_claimed_at=claimed_at).update(
+        reply_claimed_at=None, reply_claimed_by="")
 
 
 def count_interruption(*, conversation_id):

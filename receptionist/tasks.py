@@ -5,7 +5,6 @@ inbound message commits), so the webhook answers the provider at once.
 """
 
 import logging
-import time
 
 from celery import shared_task
 from django.conf import settings
@@ -17,9 +16,6 @@ from receptionist import notifications, text_agent
 
 log = logging.getLogger(__name__)
 
-BUSY_RETRY_SECONDS = 3
-EAGER_BUSY_WAITS = 50  # × 0.2 s: in-process (no broker), wait for the other reply to finish
-
 
 @receiver(reply_needed, dispatch_uid="receptionist.tasks.enqueue_reply")
 def enqueue_reply(sender, conversation_id, **kwargs):
@@ -28,25 +24,19 @@ def enqueue_reply(sender, conversation_id, **kwargs):
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
 def reply_to_conversation(self, conversation_id):
-    """Answer a text conversation's new messages (idempotent). Retries while OpenAI is unavailable."""
+    """Answer a text conversation's new messages (idempotent). Retries while OpenAI is unavailable.
+
+    A conversation another worker is answering is left to it ("busy"): that worker answers what came
+    meanwhile before it lets go (text_agent.reply_to_conversation), so this task neither waits nor retries.
+    """
     retries = self.request.retries or 0
-    result = text_agent.reply_to_conversation(conversation_id=conversation_id,
+    result = text_agent.reply_to_conversation(conversation_id=conversation_id, owner=self.request.id,
                                               final_try=retries >= settings.TEXT_AGENT_MAX_RETRIES)
-    if self.request.is_eager:
-        waits = 0
-        while result.status == "busy" and waits < EAGER_BUSY_WAITS:
-            time.sleep(0.2)
-            waits += 1
-            result = text_agent.reply_to_conversation(conversation_id=conversation_id)
-        if result.status == "retry":
-            return self.apply(args=[conversation_id], retries=retries + 1).result
-        return result.status
-    if result.status == "busy":
-        # Another worker is writing this conversation's reply; look again when it is done.
-        raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None)
     if result.status == "retry":
         log.info("Reply to %s: %s; try %d", conversation_id, result.error, retries + 2)
-        raise self.retry(countdown=retry_wait(retries), max_retries=settings.TEXT_AGENT_MAX_RETRIES)
+        # Returned, not raised: under a worker the next try is queued by now; run in-process, Celery's
+        # apply() makes it at once instead of raising Retry into the webhook.
+        return self.retry(countdown=retry_wait(retries), max_retries=settings.TEXT_AGENT_MAX_RETRIES, throw=False)
     return result.status
 
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from openai import APIConnectionError, APIStatusError, APITimeoutError, OpenAI
 
 from communications import messaging
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 LOCAL_STATE_KEY = "local_brain"
 SMS_MAX_CHARS = 1600  # Twilio's limit for one message (it splits it into segments)
 HISTORY_LIMIT = 80  # entries of the thread the model sees (a thread is bounded by its window anyway)
-LOCK_SECONDS = 300
+LOCK_SECONDS = 300  # a reply's claim older than this belonged to a writer that died
 FALLBACK = ("Sorry, I'm having trouble answering right now. A member of our team will get back to you shortly.")
 _GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening))\b", re.I)
 _MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.M)
@@ -349,42 +348,57 @@ class ReplyResult:
     error: Exception | None = None
 
 
-def reply_to_conversation(*, conversation_id, final_try=False, now=None):
+def reply_to_conversation(*, conversation_id, final_try=False, now=None, owner=None):
     """Answer a text conversation's new customer messages once, and send the answer on its channel.
 
-    One reply at a time per conversation (a cache lock). Messages that arrive while Ava writes are
-    answered by the next run. On the final try after OpenAI failures the customer gets an apology
-    and staff are asked to follow up, so no message goes unanswered.
+    One writer at a time per conversation (communications' claim_reply, a conditional update; `owner`
+    names the writer, the task's id). A text that arrives while Ava writes finds the conversation busy
+    and is left to the writer, who answers it before letting go, so nobody waits. On the final try after
+    OpenAI failures the customer gets an apology and staff are asked to follow up, so no message goes
+    unanswered.
     """
-    token = uuid.uuid4().hex
-    lock = f"text-agent:{conversation_id}"
-    if not cache.add(lock, token, LOCK_SECONDS):
-        return ReplyResult("busy")
-    try:
-        conversation = Conversation.objects.select_related("customer").filter(pk=conversation_id).first()
-        if conversation is None or not conversation.is_active:
-            return ReplyResult("gone")
-        waiting = unanswered_messages(conversation)
-        if not waiting:
-            return ReplyResult("nothing_to_do")
-        customer = conversation.customer
-        if customer is not None and customer.opted_out_of(conversation.channel):
-            return ReplyResult("opted_out")
+    owner = owner or uuid.uuid4().hex
+    result = ReplyResult("busy")
+    while True:
+        claimed_at = communications.claim_reply(conversation_id=conversation_id, owner=owner, timeout=LOCK_SECONDS)
+        if claimed_at is None:
+            return result
         try:
-            reply = answer(conversation_id=conversation_id, now=now)
-        except AgentUnavailable as error:
-            if not final_try:
-                return ReplyResult("retry", error=error)
-            communications.mark_escalated(conversation_id=conversation_id, reason="The text agent could not answer.",
-                                          data={"error": str(error)})
-            reply = AgentReply(text=format_for_channel(FALLBACK, conversation=conversation), engine="fallback")
-        if reply is None:
-            return ReplyResult("gone")
-        message = messaging.send_reply(conversation_id=conversation_id, content=reply.text,
-                                       metadata={"engine": reply.engine, "answers_through": waiting[-1].position})
-        if any(effect["kind"] == "end_call" for effect in reply.effects):
-            communications.end_conversation(conversation_id=conversation_id, end_reason="assistant_ended")
-        return ReplyResult("replied", message=message)
-    finally:
-        if cache.get(lock) == token:
-            cache.delete(lock)
+            latest = _reply_once(conversation_id=conversation_id, final_try=final_try, now=now)
+        finally:
+            communications.release_reply(conversation_id=conversation_id, claimed_at=claimed_at)
+        if latest.status != "replied":
+            return latest if latest.status == "retry" or result.status == "busy" else result
+        result = latest
+        # Texts that came while Ava wrote found her busy: answer them now (after letting go, so that a
+        # text whose claim failed while we held it is always seen here).
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        if conversation is None or not conversation.is_active or not unanswered_messages(conversation):
+            return result
+
+
+def _reply_once(*, conversation_id, final_try, now):
+    conversation = Conversation.objects.select_related("customer").filter(pk=conversation_id).first()
+    if conversation is None or not conversation.is_active:
+        return ReplyResult("gone")
+    waiting = unanswered_messages(conversation)
+    if not waiting:
+        return ReplyResult("nothing_to_do")
+    customer = conversation.customer
+    if customer is not None and customer.opted_out_of(conversation.channel):
+        return ReplyResult("opted_out")
+    try:
+        reply = answer(conversation_id=conversation_id, now=now)
+    except AgentUnavailable as error:
+        if not final_try:
+            return ReplyResult("retry", error=error)
+        communications.mark_escalated(conversation_id=conversation_id, reason="The text agent could not answer.",
+                                      data={"error": str(error)})
+        reply = AgentReply(text=format_for_channel(FALLBACK, conversation=conversation), engine="fallback")
+    if reply is None:
+        return ReplyResult("gone")
+    message = messaging.send_reply(conversation_id=conversation_id, content=reply.text,
+                                   metadata={"engine": reply.engine, "answers_through": waiting[-1].position})
+    if any(effect["kind"] == "end_call" for effect in reply.effects):
+        communications.end_conversation(conversation_id=conversation_id, end_reason="assistant_ended")
+    return ReplyResult("replied", message=message)

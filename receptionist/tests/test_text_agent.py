@@ -5,11 +5,12 @@ booking spans several texts: the second answer is written knowing the first one'
 """
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
-from django.core.cache import cache
+from django.db.models.signals import post_save
 
+from communications import services as communications
 from communications.messaging import email as email_channel
 from communications.messaging import sms
 from communications.models import Channel, CommunicationEvent, Conversation, Customer, Message, OutboundMessage
@@ -20,7 +21,7 @@ from communications.tests.messaging_fixtures import (  # noqa: F401  (fixtures)
     twilio,
     twilio_webhooks,
 )
-from receptionist import text_agent
+from receptionist import tasks, text_agent
 from receptionist.tools import TOOL_NAMES
 from scheduling.models import Appointment
 from tests.fakes.openai_http import FakeOpenAI, Reply
@@ -178,14 +179,51 @@ def test_texts_that_arrive_together_get_one_answer(spa, twilio_webhooks, django_
 def test_a_conversation_being_answered_is_not_answered_twice_at_once(spa, twilio_webhooks):
     received = sms.receive_sms(message_sid="SM" + "1" * 32, from_number=CALLER, body="Where do I park?")
     conversation_id = received.message.conversation_id
-    cache.add(f"text-agent:{conversation_id}", "another worker", 60)
+    claimed_at = communications.claim_reply(conversation_id=conversation_id, owner="another worker", timeout=300)
 
-    assert text_agent.reply_to_conversation(conversation_id=conversation_id).status == "busy"
+    # Left to the other writer at once: the task neither waits for it nor tries again.
+    assert tasks.reply_to_conversation.delay(str(conversation_id)).get() == "busy"
     assert not Message.objects.filter(author=Message.Author.ASSISTANT).exists()
 
-    cache.delete(f"text-agent:{conversation_id}")
+    communications.release_reply(conversation_id=conversation_id, claimed_at=claimed_at)
     assert text_agent.reply_to_conversation(conversation_id=conversation_id).status == "replied"
     assert text_agent.reply_to_conversation(conversation_id=conversation_id).status == "nothing_to_do"
+
+
+def test_a_claim_left_by_a_writer_that_died_is_taken_back_by_its_task_or_after_it_goes_stale(spa, twilio_webhooks):
+    received = sms.receive_sms(message_sid="SM" + "1" * 32, from_number=CALLER, body="Where do I park?")
+    conversation_id = received.message.conversation_id
+    taken = communications.claim_reply(conversation_id=conversation_id, owner="task-1", timeout=300)
+
+    assert communications.claim_reply(conversation_id=conversation_id, owner="task-2", timeout=300) is None
+    # The same task, redelivered after its worker died, takes its claim back.
+    assert communications.claim_reply(conversation_id=conversation_id, owner="task-1", timeout=300) is not None
+    later = taken + timedelta(seconds=301)
+    assert communications.claim_reply(conversation_id=conversation_id, owner="task-2", timeout=300, now=later) == later
+
+
+def test_a_text_that_came_while_ava_wrote_is_answered_by_the_writer(spa, twilio_webhooks):
+    received = sms.receive_sms(message_sid="SM" + "1" * 32, from_number=CALLER, body="Where do I park?")
+    conversation_id = received.message.conversation_id
+
+    def a_text_arrives_as_ava_sends_her_first_reply(sender, instance, created, **kwargs):
+        if created and instance.author == Message.Author.ASSISTANT and instance.conversation_id == conversation_id:
+            post_save.disconnect(a_text_arrives_as_ava_sends_her_first_reply, sender=Message)
+            # Its own task found the conversation claimed and left it (the test above): not run here.
+            communications.add_message(conversation_id=conversation_id, author="customer",
+                                       content="Also, are you open on Sunday?")
+
+    post_save.connect(a_text_arrives_as_ava_sends_her_first_reply, sender=Message, weak=False)
+    try:
+        assert text_agent.reply_to_conversation(conversation_id=conversation_id).status == "replied"
+    finally:
+        post_save.disconnect(a_text_arrives_as_ava_sends_her_first_reply, sender=Message)
+
+    replies = list(Message.objects.filter(author=Message.Author.ASSISTANT).order_by("position"))
+    assert len(replies) == 2 and "Mercer Street" in replies[0].content
+    sunday = Message.objects.get(content="Also, are you open on Sunday?")
+    assert replies[1].metadata["answers_through"] == sunday.position
+    assert Conversation.objects.get(pk=conversation_id).reply_claimed_at is None
 
 
 def test_the_local_brains_memory_survives_between_texts_as_json():
