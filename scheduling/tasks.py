@@ -10,8 +10,10 @@ from scheduling.exceptions import CalendarUnavailable
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=3)
-def sync_boulevard_catalogue(self):
+# Boulevard down: Celery's own exponential backoff with full jitter (up to 60, 120, 240 s), three times.
+@shared_task(ignore_result=True, autoretry_for=(CalendarUnavailable,), max_retries=3, retry_backoff=60,
+             retry_backoff_max=600, retry_jitter=True)
+def sync_boulevard_catalogue():
     """Bring Boulevard's services, staff and location into the catalogue; nothing to do on other backends.
 
     Idempotent (rows are matched by Boulevard's ids); retried with backoff when Boulevard is down.
@@ -21,9 +23,6 @@ def sync_boulevard_catalogue(self):
     from scheduling.calendars import get_calendar
     from scheduling.calendars.boulevard.sync import sync_catalogue
 
-    try:
-        counts = sync_catalogue(calendar=get_calendar())
-    except CalendarUnavailable as error:
-        raise self.retry(exc=error, countdown=min(600, 60 * 2 ** self.request.retries)) from error
+    counts = sync_catalogue(calendar=get_calendar())
     logger.info("Boulevard catalogue synced: %s", counts)
     return counts
