@@ -82,6 +82,7 @@ def test_the_page_opens_on_what_is_coming_and_the_api_on_everything(staff_client
         ("start_date=2026-03-02&end_date=2026-03-01", "end_date", "The end date is before the start date."),
         ("provider=99999", "provider", "Select a valid choice. That choice is not one of the available choices."),
         ("phone=hello", "phone", "“hello” is not a phone number."),
+        ("q=a%00b", "q", "Null characters are not allowed."),  # PostgreSQL would refuse it in a query
     ],
 )
 def test_a_bad_filter_is_refused_in_the_apis_shape_and_shown_on_the_page(staff_client, book, query, field, message):
