@@ -1,4 +1,4 @@
-"""The metrics API (staff only, ava/api.py conventions): thin views over analytics.selectors."""
+"""The metrics API (staff only, conventions/api.py): thin views over analytics.selectors."""
 
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError

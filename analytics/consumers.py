@@ -15,10 +15,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from ava.auth import is_staff
 from communications import console, live
 from communications.models import CommunicationEvent, Conversation, Message
 from communications.selectors import conversation_timeline
+from conventions.access import is_staff
 from scheduling.models import ClinicSettings
 
 log = logging.getLogger(__name__)

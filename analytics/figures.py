@@ -7,7 +7,7 @@ of daily rates.
 """
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
@@ -15,6 +15,7 @@ from django.db.models.fields.json import KT
 
 from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome, Sentiment, UsageRecord
 from communications.usage import CURRENCY, money
+from conventions.clinic_time import day_bounds
 from scheduling.models import Appointment
 
 CHANNELS = [choice.value for choice in Channel]
@@ -44,13 +45,6 @@ HOURS_FIELD = "conversations_by_hour"  # 24 counts, by the clinic-local hour a c
 
 # Tool calls (the assistant's contract, ARCHITECTURE.md) that show booking intent.
 INTENT_TOOLS = {"check_availability", "book_appointment"}
-
-
-def local_day_bounds(day, tz):
-    """[start, end) of a clinic-local calendar day as aware datetimes; 23 or 25 hours long on DST days."""
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return start, end
 
 
 def empty_counts():
@@ -108,8 +102,7 @@ def derive(counts):
 
 def figures_by_day(first, last, tz):
     """{date: {channel: empty_figures()}} for every clinic-local day in [first, last], empty days included."""
-    start, _ = local_day_bounds(first, tz)
-    _, end = local_day_bounds(last, tz)
+    start, end = day_bounds(first, last, tz)
     figures = _figures(start, end, tz)
     days = {}
     day = first

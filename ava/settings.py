@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_htmx",
     "template_partials",
+    "conventions",  # what every app shares; imports no app
     "communications",
     "scheduling",
     "receptionist",
@@ -131,7 +132,7 @@ else:
             # WAL: the web's polling reads never block the worker's writes.
             "OPTIONS": {"timeout": 5, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
         }
-        DATABASE_ROUTERS = ["ava.routers.ChannelLayerRouter"]
+        DATABASE_ROUTERS = ["housekeeping.routers.ChannelLayerRouter"]
         INSTALLED_APPS += ["channels_lite"]
         CHANNEL_LAYERS = {"default": {"BACKEND": "channels_lite.layers.core.SQLiteChannelLayer", "CONFIG": {
             "database": "channels", "polling_interval": CHANNEL_LAYER_POLL_SECONDS}}}
@@ -201,9 +202,9 @@ REST_FRAMEWORK = {
     ],
     # Staff only unless a view says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_PAGINATION_CLASS": "ava.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "conventions.api.Pagination",
     "PAGE_SIZE": 25,
-    "EXCEPTION_HANDLER": "ava.api.exception_handler",
+    "EXCEPTION_HANDLER": "conventions.api.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
 }
 
@@ -218,9 +219,9 @@ for _name, _rate in (("API_THROTTLE_ANON", API_THROTTLE_ANON), ("API_THROTTLE_US
     if not (_count.isdigit() and int(_count) > 0 and _period in {"second", "minute", "hour", "day"}):
         raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate; use N/second, N/minute, N/hour or N/day.")
 REST_FRAMEWORK |= {
-    "DEFAULT_THROTTLE_CLASSES": ["ava.throttling.AnonRateThrottle", "ava.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["conventions.throttling.AnonRateThrottle", "conventions.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
-    "DEFAULT_SCHEMA_CLASS": "ava.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "conventions.openapi.AutoSchema",
 }
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
 SPECTACULAR_SETTINGS = {
@@ -484,12 +485,12 @@ CELERY_BEAT_SCHEDULE["communications-close-timed-out-threads"] = {
 
 # --- Protecting patients' data: access, sign-in lockout, CSP, retention (issue 10) ----------
 # Staff sign in for the dashboard and the API; owners (superusers, or staff in the "Owners" group)
-# also have Django admin and the audit log (ava/auth.py). The public parts: the call page, /health,
+# also have Django admin and the audit log (conventions/access.py). The public parts: the call page, /health,
 # signing in and out, and the webhooks, which check their providers' signatures.
 AUTHENTICATION_BACKENDS = [
-    "ava.auth.LockoutBackend",  # django-axes: refuses a locked-out address and username first
+    "conventions.access.LockoutBackend",  # django-axes: refuses a locked-out address and username first
     "django.contrib.auth.backends.ModelBackend",
-    "ava.auth.OwnersBackend",  # owners hold every admin permission
+    "conventions.access.OwnersBackend",  # owners hold every admin permission
 ]
 # The client's address (audit log, sign-in lockout) is REMOTE_ADDR unless a proxy in front appends
 # the address it saw to X-Forwarded-For and this says to trust it; otherwise anyone could forge it.
@@ -503,8 +504,8 @@ AXES_COOLOFF_MINUTES = env.get_int("AXES_COOLOFF_MINUTES", 15, minimum=1, maximu
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "ava.auth.locked_out"  # a page that says what happened and for how long
-AXES_CLIENT_IP_CALLABLE = "ava.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "conventions.access.locked_out"  # a page that says what happened and for how long
+AXES_CLIENT_IP_CALLABLE = "conventions.access.client_address"
 # Content Security Policy (django-csp): only this server's scripts, styles, images, sockets and
 # workers; no inline scripts, no framing. The docs viewers relax it for themselves (ava/urls.py).
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")

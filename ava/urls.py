@@ -10,7 +10,7 @@ from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from ava import health
-from ava.auth import owner_admin_permission, staff_required
+from conventions.access import owner_admin_permission, staff_required
 
 admin.site.site_header = "Ava: clinic settings"
 admin.site.site_title = "Ava admin"

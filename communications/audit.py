@@ -11,8 +11,8 @@ from functools import wraps
 
 from django.contrib import admin
 
-from ava.auth import client_address, is_owner
 from communications.models import AuditEntry
+from conventions.access import client_address, is_owner
 
 Action = AuditEntry.Action
 

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ava.auth import staff_required
 from communications import audit
 from communications.messaging import email as email_channel
 from communications.messaging import sms as sms_channel
 from communications.models import TWILIO_CHANNELS, Channel, Conversation, Customer, OutboundMessage
 from communications.phones import normalise_phone
 from communications.services import find_or_create_customer
+from conventions.access import staff_required
 
 OUTBOX_LIMIT = 50
 CUSTOMER_CHOICES = 200

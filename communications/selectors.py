@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -10,6 +10,8 @@ from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Subquery
 
 from communications.models import Conversation, Customer, Message
 from communications.phones import normalise_phone
+from conventions.clinic_time import day_bounds
+from conventions.paging import Page, page_of  # noqa: F401  (re-exported while views being edited elsewhere import it from here)
 
 SORTS = {
     "newest": (F("started_at").desc(),),
@@ -46,9 +48,9 @@ def conversations_for_inbox(*, channel=None, status=None, outcome=None, sentimen
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
     if date_from:
-        qs = qs.filter(started_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+        qs = qs.filter(started_at__gte=day_bounds(date_from, tz=tz)[0])
     if date_to:
-        qs = qs.filter(started_at__lt=datetime.combine(date_to, time.max, tzinfo=tz))
+        qs = qs.filter(started_at__lt=day_bounds(date_to, tz=tz)[1])
     if q:
         qs = qs.filter(_search(q))
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
@@ -65,27 +67,6 @@ def _search(q):
     if len(digits) >= 4:
         match |= Q(customer__phone__contains=digits)
     return match
-
-
-@dataclass
-class Page:
-    """One page of results without an exact total: counting a million rows costs more than the page."""
-
-    items: list
-    number: int
-    page_size: int
-    has_next: bool
-    has_previous: bool = field(init=False)
-
-    def __post_init__(self):
-        self.has_previous = self.number > 1
-
-
-def page_of(queryset, *, page=1, page_size=25):
-    page = max(1, page)
-    start = (page - 1) * page_size
-    rows = list(queryset[start:start + page_size + 1])
-    return Page(items=rows[:page_size], number=page, page_size=page_size, has_next=len(rows) > page_size)
 
 
 def last_messages(conversation_ids):

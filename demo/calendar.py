@@ -8,7 +8,8 @@ availability engine would have allowed.
 from collections import defaultdict
 from datetime import time, timedelta
 
-from scheduling.models import Closure, ProviderSchedule, TimeOff, local_datetime
+from conventions.clinic_time import local_datetime
+from scheduling.models import Closure, ProviderSchedule, TimeOff
 
 GRID_MINUTES = 15
 

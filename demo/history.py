@@ -14,13 +14,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from communications.models import Conversation
+from conventions.clinic_time import local_datetime
 from demo.calendar import DemoCalendar
 from demo.people import make_people
 from demo.scene import BOOKING_WEIGHTS, Event, Line, Scene, Tool, spoken_hours
 from demo.scripts import ANONYMOUS_OK, OUTCOME_WEIGHTS, SCRIPTS
 from demo.writing import new_uuid, save_history
 from scheduling.history import reschedule_entry
-from scheduling.models import FAQ, Appointment, BusinessHours, Closure, Provider, Service, TimeOff, Weekday, local_datetime
+from scheduling.models import FAQ, Appointment, BusinessHours, Closure, Provider, Service, TimeOff, Weekday
 
 SEED = 2026
 HISTORY_DAYS = 90

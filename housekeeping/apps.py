@@ -15,7 +15,7 @@ class HousekeepingConfig(AppConfig):
 
 
 def migrate_channel_layer_file(sender, using, **kwargs):
-    """`migrate` also brings the embedded channel layer's own SQLite file up to date (ava.routers).
+    """`migrate` also brings the embedded channel layer's own SQLite file up to date (housekeeping.routers).
 
     So `make run`, a fresh clone or anyone's plain `manage.py migrate` leaves web, worker and beat a layer to
     talk through; without the tables each live update would be lost with a logged error.
@@ -23,7 +23,7 @@ def migrate_channel_layer_file(sender, using, **kwargs):
     from django.conf import settings
     from django.core.management import call_command
 
-    from ava.routers import CHANNEL_LAYER_DATABASE
+    from housekeeping.routers import CHANNEL_LAYER_DATABASE
 
     channels = settings.DATABASES.get(CHANNEL_LAYER_DATABASE)
     if using == CHANNEL_LAYER_DATABASE or channels is None:

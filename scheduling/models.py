@@ -2,7 +2,7 @@
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -397,8 +397,3 @@ class Appointment(models.Model):
 
 def _utc(moment):
     return moment.astimezone(dt_timezone.utc) if moment.tzinfo is not None else moment
-
-
-def local_datetime(day, time_of_day, tz):
-    """An aware datetime for a wall-clock time in `tz` (fold=0 on DST overlaps)."""
-    return datetime.combine(day, time_of_day, tzinfo=tz)

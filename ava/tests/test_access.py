@@ -14,7 +14,7 @@ from django.urls.exceptions import Resolver404
 from django.utils.regex_helper import normalize
 
 from ava.asgi import application
-from ava.auth import OWNERS_GROUP
+from conventions.access import OWNERS_GROUP
 from ava.routing import websocket_urlpatterns
 
 # Public on purpose. Each is (URL name, why).
