@@ -167,6 +167,9 @@ def _appointments_get():
         OpenApiParameter("customer", OpenApiTypes.INT),
         OpenApiParameter("status", OpenApiTypes.STR, enum=Appointment.Status.values),
         OpenApiParameter("phone", OpenApiTypes.STR, description="The customer's phone, any spelling."),
+        OpenApiParameter("q", OpenApiTypes.STR, description="Part of the customer's name or email, or 4+ digits "
+                                                            "of their phone (the list page's search)."),
+        OpenApiParameter("late", OpenApiTypes.BOOL, description="Late cancellations only."),
     ]}
 
 
