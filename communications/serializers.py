@@ -7,6 +7,7 @@ clinic's zone and DRF's DateTimeField writes in the active zone.
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -272,8 +273,8 @@ class ConversationDetailSerializer(ConversationSerializer):
     # How it was scored is kept by analytics (its ConversationScore, `score`); read here, empty until then.
     scored_at = serializers.DateTimeField(source="score.scored_at", allow_null=True, default=None,
                                           help_text="Empty until scored.")
-    scorer = serializers.CharField(source="score.scorer", default="", help_text="openai, heuristic, rules, …")
-    scorer_version = serializers.CharField(source="score.version", default="")
+    scorer = serializers.SerializerMethodField(help_text="openai, heuristic, rules, …; empty until scored.")
+    scorer_version = serializers.SerializerMethodField(help_text="Empty until scored.")
 
     class Meta(ConversationSerializer.Meta):
         fields = [
@@ -281,6 +282,15 @@ class ConversationDetailSerializer(ConversationSerializer):
             "scorer_version", "metadata", "voice", "messages", "events", "appointments", "cost",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_scorer(self, conversation):
+        # DRF would answer null for a score row that does not exist yet; clients were promised a string.
+        return getattr(getattr(conversation, "score", None), "scorer", "")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_scorer_version(self, conversation):
+        return getattr(getattr(conversation, "score", None), "version", "")
 
     @extend_schema_field(CostSerializer)
     def get_cost(self, conversation):

@@ -333,12 +333,13 @@ def _redact_conversations(conversation_ids, *, reason, at):
     CommunicationEvent.objects.bulk_update(events, ["data"], batch_size=500)
     conversations = list(Conversation.objects.filter(pk__in=conversation_ids).only("id", "metadata"))
     for conversation in conversations:
-        conversation.summary, conversation.scoring_error = "", ""
+        conversation.summary = ""
         conversation.frustration_indicators, conversation.success_markers = [], []
         conversation.metadata = {**scrub(conversation.metadata), "redacted_at": at.isoformat(), "redacted_why": reason}
-    Conversation.objects.bulk_update(conversations, ["summary", "scoring_error", "frustration_indicators",
-                                                     "success_markers", "metadata"], batch_size=500)
-    # Apps that keep notes on conversations (analytics: the scorer's answer) erase theirs in this transaction.
+    Conversation.objects.bulk_update(conversations, ["summary", "frustration_indicators", "success_markers",
+                                                     "metadata"], batch_size=500)
+    # Apps that keep notes on conversations (analytics: the scorer's answer and any failure reason) erase
+    # theirs in this transaction.
     conversations_redacted.send(sender=Conversation, conversation_ids=list(conversation_ids))
     return len(conversations)
 
