@@ -12,11 +12,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from ava.routing import websocket_urlpatterns  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
+from ava.routing import provider_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
+
+browser_websockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Provider-signed streams first (no Origin header to check), then everything a browser opens.
+        "websocket": URLRouter([*provider_websocket_urlpatterns, re_path(r"", browser_websockets)]),
     }
 )

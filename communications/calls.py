@@ -51,6 +51,18 @@ def open_phone_call(*, call_sid, from_number, to_number, metadata=None):
     return conversation
 
 
+def attach_stream(*, conversation_id, call_sid, stream_sid, metadata=None):
+    """The call's media stream connected: keep its StreamSid (and who holds the call) on the conversation."""
+    conversation = Conversation.objects.select_related("voice", "customer").get(pk=conversation_id,
+                                                                                voice__call_sid=call_sid)
+    VoiceCallDetail.objects.filter(conversation=conversation).update(stream_sid=stream_sid[:64])
+    if metadata:
+        conversation.metadata = {**conversation.metadata, **metadata}
+        conversation.save(update_fields=["metadata"])
+    conversation.voice.refresh_from_db()
+    return conversation
+
+
 def record_call_status(*, call_sid, status, duration=None, price=None, currency="USD", end_reason=""):
     """Twilio's status callback on a call: its final status and duration end the conversation (once), and
     its price, when Twilio reports one, is the call's telephony cost. False when the call is not ours."""

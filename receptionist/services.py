@@ -4,24 +4,39 @@ They wrap communications' services (the only place conversations are written)
 with what a call needs at its start, during it, and at its end.
 """
 
+from communications import calls
 from communications import services as communications
 from communications import usage as usage_records
 from communications.models import Channel, Conversation, Message
 from communications.processes import this_process
+from receptionist.phone.caller import caller_instructions, phone_greeting
 from receptionist.prompt import RECORDING_NOTICE, build_instructions, greeting_line
 from scheduling.models import ClinicSettings
 
 
-def open_voice_call(*, session_id, engine, user_agent=""):
-    """Start the voice Conversation and gather what the session needs. Returns a plain dict."""
+def open_voice_call(*, session_id="", engine, user_agent="", conversation_id=None, call_sid="", stream_sid=""):
+    """Start the voice Conversation and gather what the session needs. Returns a plain dict.
+
+    A phone call's conversation already exists (the voice webhook opened it, `conversation_id`): the
+    stream adopts it, and a known caller is greeted by name with their appointments in the instructions.
+    """
     clinic = ClinicSettings.load()
-    conversation = communications.start_conversation(
-        channel=Channel.VOICE, metadata={"session_id": session_id, "engine": engine, "user_agent": user_agent[:300],
-                                         "held_by": this_process()},  # lets the closer end it if this process dies
-    )
+    held = {"engine": engine, "held_by": this_process()}  # lets the closer end it if this process dies
+    if conversation_id is None:
+        conversation = communications.start_conversation(
+            channel=Channel.VOICE, metadata={"session_id": session_id, "user_agent": user_agent[:300], **held})
+        greeting, instructions = greeting_line(clinic), build_instructions(channel="voice")
+    else:
+        conversation = calls.attach_stream(conversation_id=conversation_id, call_sid=call_sid, stream_sid=stream_sid,
+                                           metadata=held)
+        detail = conversation.voice
+        greeting = phone_greeting(greeting_line(clinic), conversation.customer)
+        instructions = build_instructions(channel="voice") + caller_instructions(
+            customer=conversation.customer, from_number=detail.from_number, conversation_id=conversation.pk,
+            tz=clinic.tz)
     return {
         "conversation_id": conversation.pk, "clinic_name": clinic.name, "assistant_name": clinic.assistant_name,
-        "clinic_phone": clinic.phone, "greeting": greeting_line(clinic), "instructions": build_instructions(channel="voice"),
+        "clinic_phone": clinic.phone, "greeting": greeting, "instructions": instructions,
     }
 
 

@@ -41,6 +41,25 @@ def tone(ms, *, frequency=440.0, amplitude=6000):
     return struct.pack(f"<{samples}h", *(int(amplitude * math.sin(step * i)) for i in range(samples)))
 
 
+def linear_to_mulaw(sample):
+    """One 16-bit linear sample as a G.711 mu-law byte (ITU-T G.711's encoder)."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = max(0, magnitude.bit_length() - 8)
+    return ~(sign | (exponent << 4) | ((magnitude >> (exponent + 3)) & 0x0F)) & 0xFF
+
+
+def mulaw_tone(ms, *, frequency=440.0, amplitude=6000):
+    """G.711 mu-law 8 kHz of a sine tone: the phone's audio/pcmu (8 bytes a millisecond)."""
+    step = 2 * math.pi * frequency / 8000
+    return bytes(linear_to_mulaw(int(amplitude * math.sin(step * i))) for i in range(ms * 8))
+
+
+def bytes_per_ms(audio_format):
+    """How many bytes a millisecond of `audio.input.format` / `audio.output.format` takes."""
+    return 8 if (audio_format or {}).get("type") in ("audio/pcmu", "audio/pcma") else BYTES_PER_MS
+
+
 def speech_ms(text):
     """Roughly how long a text takes to say: about 15 characters a second, at least 300 ms."""
     return max(300, len(text) * 65)
@@ -282,9 +301,14 @@ class RealtimeSimulator:
         await self.emit_event({"event_id": f"event_{next(self._events)}", **event})
 
     def audio_chunk(self, ms):
-        if ms not in self._chunk_cache:
-            self._chunk_cache[ms] = tone(ms)
-        return self._chunk_cache[ms]
+        # In the session's output format: PCM16 24 kHz, or mu-law 8 kHz on the phone (audio/pcmu).
+        phone = bytes_per_ms(self.session["audio"]["output"].get("format")) == 8
+        if (phone, ms) not in self._chunk_cache:
+            self._chunk_cache[(phone, ms)] = mulaw_tone(ms) if phone else tone(ms)
+        return self._chunk_cache[(phone, ms)]
+
+    def input_ms(self, audio):
+        return len(audio) / bytes_per_ms(self.session["audio"]["input"].get("format"))
 
     def previous_of(self, item_id):
         for n, item in enumerate(self.items):
@@ -357,7 +381,7 @@ class RealtimeSimulator:
         await self.emit({"type": "input_audio_buffer.cleared"})
 
     async def on_input_audio_buffer_commit(self, event):
-        ms = len(self.input_audio) / BYTES_PER_MS
+        ms = self.input_ms(self.input_audio)
         if ms < MIN_COMMIT_MS:
             raise RealtimeError(
                 "input_audio_buffer_commit_empty",
@@ -390,7 +414,7 @@ class RealtimeSimulator:
     def _transcription_usage(self, pcm, transcript):
         """As the transcription model bills: gpt-4o-*transcribe by tokens, the others by the second."""
         model = (self.session["audio"]["input"].get("transcription") or {}).get("model") or ""
-        ms = len(pcm) / BYTES_PER_MS
+        ms = self.input_ms(pcm)
         if "4o" not in model:
             return {"type": "duration", "seconds": round(ms / 1000, 2)}
         audio, text_out = int(ms // 100), max(1, len(transcript) // 4)

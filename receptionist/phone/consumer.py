@@ -1,0 +1,142 @@
+"""/ws/twilio/media: Twilio's bidirectional Media Stream for a phone call (docs/phone.md).
+
+Two locks before any audio flows: the handshake's X-Twilio-Signature (Twilio signs the wss:// URL as the
+TwiML wrote it) is checked before the socket is accepted, and the `start` message must carry the token
+the voice webhook issued for this very CallSid. Then the call runs on the same bridge as the call page,
+with the phone transport (transport.py).
+"""
+
+import asyncio
+import dataclasses
+import json
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import VoiceResponse
+
+from receptionist.bridge import VoiceBridge
+from receptionist.call_tokens import read_stream_token
+from receptionist.phone.transport import PhoneTransport
+from receptionist.phone.twiml import STREAM_PATH
+
+log = logging.getLogger(__name__)
+
+
+def handshake_url(scope):
+    """The stream's URL as the TwiML wrote it: TWILIO_WEBHOOK_BASE_URL (https -> wss), else this host."""
+    base = settings.TWILIO_WEBHOOK_BASE_URL
+    if base:
+        base = base.rstrip("/")
+        return ("wss://" + base.removeprefix("https://") if base.startswith("https://")
+                else "ws://" + base.removeprefix("http://")) + STREAM_PATH
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    return f"{scope.get('scheme', 'ws')}://{host}{STREAM_PATH}"
+
+
+def handshake_is_signed(scope):
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = dict(scope.get("headers") or []).get(b"x-twilio-signature", b"").decode("latin-1")
+    if not token or not signature:
+        return False
+    return RequestValidator(token).validate(handshake_url(scope), {}, signature)
+
+
+def put_through_twiml(say):
+    """Ava cannot go on: the caller hears why and rings the front desk (or just hears why)."""
+    response = VoiceResponse()
+    if say:
+        response.say(say)
+    if settings.FRONT_DESK_PHONE:
+        response.dial(settings.FRONT_DESK_PHONE, timeout=settings.PHONE_TRANSFER_RING_SECONDS)
+    return str(response)
+
+
+def redirect_call(call_sid, twiml):
+    """Replace what the live call does (this ends its media stream), through Twilio's REST API."""
+    from communications.messaging.sms import twilio_client
+
+    twilio_client().calls(call_sid).update(twiml=twiml)
+
+
+class TwilioMediaConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = "voice-calls-use-no-channel-layer"  # one call, one line: no groups
+
+    bridge = None
+    line = None
+    call_sid = ""
+
+    async def dispatch(self, message):
+        # 50 media messages a second per call: skip Channels' per-message stale-connection cleanup (a
+        # thread hop each); the relay never touches the database in this loop (see consumers.py).
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
+    async def connect(self):
+        if not handshake_is_signed(self.scope):
+            log.warning("Media stream refused: missing or invalid X-Twilio-Signature")
+            await self.close(code=4403)  # before accept: the handshake is refused (HTTP 403)
+            return
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            return
+        event = message.get("event") if isinstance(message, dict) else None
+        if event == "media":
+            if self.line is not None:
+                await self.line.media(message["media"]["payload"])
+        elif event == "mark":
+            if self.line is not None:
+                self.line.mark((message.get("mark") or {}).get("name", ""))
+        elif event == "start":
+            await self.start_call(message.get("start") or {}, message.get("streamSid", ""))
+        elif event == "stop":
+            # The call ended (the caller hung up, or a transfer took it): close the upstream now, not at
+            # the socket's close, which may come later.
+            if self.bridge is not None:
+                await self.bridge.line_closed()
+            await self.close()
+        # connected, dtmf: nothing to do
+
+    async def start_call(self, start, stream_sid):
+        if self.line is not None:
+            return
+        params = start.get("customParameters") or {}
+        self.call_sid = start.get("callSid", "")
+        conversation_id = read_stream_token(params.get("token"), call_sid=self.call_sid)
+        if conversation_id is None or params.get("callSid", self.call_sid) != self.call_sid:
+            log.warning("Media stream refused: no valid stream token for its call")
+            await self.close(code=4403)
+            return
+        self.line = PhoneTransport(stream_sid=stream_sid or start.get("streamSid", ""),
+                                   send_text=self._send_text, close_line=self._close_line)
+        self.bridge = VoiceBridge(transport=self.line, call_details={
+            "conversation_id": conversation_id, "call_sid": self.call_sid, "stream_sid": self.line.stream_sid})
+        self.bridge.config = dataclasses.replace(self.bridge.config, max_call_seconds=settings.PHONE_MAX_CALL_SECONDS)
+        await self.bridge.open()
+        # Staying on the line after the greeting's recording notice is the caller's consent.
+        await self.bridge.start(consent=True)
+
+    async def disconnect(self, code):
+        if self.bridge is not None:
+            await self.bridge.line_closed()
+
+    async def _send_text(self, text):
+        await self.send(text_data=text)
+
+    async def _close_line(self, *, reason, say):
+        if say and self.call_sid and settings.TWILIO_ACCOUNT_SID:
+            # Ava could not speak it (OpenAI unreachable or lost): Twilio says it, then rings the front desk.
+            try:
+                await sync_to_async(redirect_call, thread_sensitive=False)(self.call_sid, put_through_twiml(say))
+            except Exception:
+                log.exception("Could not put the caller through after %s", reason)
+        await asyncio.sleep(0)
+        await self.close()

@@ -1,0 +1,204 @@
+"""The phone as a transport of the voice bridge: Twilio's bidirectional Media Stream (docs/phone.md).
+
+G.711 mu-law 8 kHz both ways, passed through to the engine as audio/pcmu (no transcoding). No page
+decides the caller's turn, so the server does (vad.py): the caller's speech (with its pre-roll) goes
+up in 100 ms appends, and the turn is committed 300 ms / 120 ms after its last voiced frame.
+
+What the caller heard is known only from Twilio's `mark` echoes: after each chunk of Ava's audio a mark
+named `<item>:<end ms>` follows it, and Twilio echoes it once the audio before it has been played. On a
+barge-in the line sends `clear` at once (the queued audio is dropped, the pending marks come back and are
+ignored) and the item is truncated at the last echoed mark, never at a wall-clock guess. The call ends
+once Ava's last words have played (the last mark), by closing the stream (nothing follows <Connect>).
+"""
+
+import asyncio
+import base64
+import collections
+import json
+import logging
+import time
+
+from receptionist.bridge.transport import PCMU_8K, CallerError
+from receptionist.phone.vad import COMMIT, START, TurnDetector, TurnSettings
+
+log = logging.getLogger(__name__)
+APPEND_BYTES = 800  # 100 ms of mu-law: the caller's audio goes up in appends this size (fewer messages)
+LAST_WORDS_TIMEOUT = 15.0  # the most the end waits for Ava's last audio to play
+
+
+class PhoneOutbound:
+    """Messages toward Twilio, in order, from a task of their own so the relay loop never waits on the line.
+    `clear()` drops what is queued and overtakes it."""
+
+    def __init__(self, send_text):
+        self._send_text = send_text
+        self._queue = collections.deque()
+        self._wake = asyncio.Event()
+        self._task = None
+        self._closed = False
+
+    def start(self):
+        self._task = asyncio.ensure_future(self._run())
+
+    def put(self, message):
+        if not self._closed:
+            self._queue.append(json.dumps(message, separators=(",", ":")))
+            self._wake.set()
+
+    def clear(self, message):
+        self._queue.clear()
+        self._queue.appendleft(json.dumps(message, separators=(",", ":")))
+        self._wake.set()
+
+    async def _run(self):
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    await self._send_text(self._queue.popleft())
+                if self._closed:
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.debug("Sending to Twilio failed", exc_info=True)
+            self._closed = True
+            self._queue.clear()
+
+    async def close(self, *, timeout=1.0):
+        self._closed = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except asyncio.TimeoutError:
+                self._task.cancel()
+
+
+class PhoneTransport:
+    audio_format = PCMU_8K
+
+    def __init__(self, *, stream_sid, send_text, close_line, turn=None):
+        self.stream_sid = stream_sid
+        self.close_line = close_line
+        self.outbound = PhoneOutbound(send_text)
+        self.detector = TurnDetector(turn or TurnSettings.from_settings())
+        self.bridge = None
+        self._upgoing = bytearray()
+        self.item_id = None  # the assistant item whose audio is being queued
+        self.queued_ms = collections.Counter()  # per item: audio sent to Twilio so far
+        self.played_ms = collections.Counter()  # per item: audio Twilio says was played (marks)
+        self.pending = collections.OrderedDict()  # marks sent, not yet echoed: name -> (item, end ms)
+        self.ignored = set()  # marks pending at a clear: their echoes prove nothing was played
+        self.marks_sent = self.clears = self.barge_ins = 0
+        self.transfers = []  # what a transfer_to_staff asked of the line
+        self.last_clear_at = None
+
+    # --- from Twilio -----------------------------------------------------------------------------
+    @property
+    def playing(self):
+        return bool(self.pending)
+
+    async def media(self, payload):
+        frame = base64.b64decode(payload)
+        decision = self.detector.feed(frame, playing=self.playing)
+        if decision == START:
+            if self.playing:
+                await self.barge_in()
+            self._upgoing.extend(b"".join(self.detector.preroll()))
+        elif self.detector.speaking:
+            self._upgoing.extend(frame)
+        if len(self._upgoing) >= APPEND_BYTES or (decision == COMMIT and self._upgoing):
+            chunk, self._upgoing = bytes(self._upgoing), bytearray()
+            await self._to_bridge(self.bridge.caller_audio, chunk)
+        if decision == COMMIT:
+            await self._to_bridge(self.bridge.commit)
+
+    def mark(self, name):
+        if name in self.ignored:
+            self.ignored.discard(name)
+            return
+        entry = self.pending.pop(name, None)
+        if entry is not None:
+            item_id, end_ms = entry
+            self.played_ms[item_id] = max(self.played_ms[item_id], end_ms)
+
+    async def barge_in(self):
+        """The caller spoke over Ava: `clear` now, then truncate at what the marks prove was played."""
+        heard = next(iter(self.pending.values()))[0] if self.pending else self.item_id
+        self.clear_line()
+        self.barge_ins += 1
+        if heard is not None:
+            await self._to_bridge(self.bridge.interrupted, heard, self.played_ms[heard])
+
+    def clear_line(self):
+        self.outbound.clear({"event": "clear", "streamSid": self.stream_sid})
+        self.last_clear_at = time.monotonic()
+        self.clears += 1
+        self.ignored.update(self.pending)
+        self.pending.clear()
+
+    async def _to_bridge(self, method, *args):
+        try:
+            await method(*args)
+        except CallerError as exc:  # a phone line cannot show it: note it and go on
+            log.info("Phone call: %s (%s)", exc.code, exc.message)
+
+    # --- the Transport the bridge uses (receptionist/bridge/transport.py) -------------------------
+    def attach(self, bridge):
+        self.bridge = bridge
+
+    def start(self):
+        self.outbound.start()
+
+    def opened(self, info, *, engine):
+        self.info = info
+
+    def state(self, state):
+        pass  # nothing to show on a phone
+
+    def start_item(self, item_id):
+        self.item_id = item_id
+
+    def audio(self, chunk):
+        item = self.item_id
+        self.outbound.put({"event": "media", "streamSid": self.stream_sid,
+                           "media": {"payload": base64.b64encode(chunk).decode()}})
+        self.queued_ms[item] += len(chunk) // self.audio_format.bytes_per_ms
+        name = f"{item}:{self.queued_ms[item]}"
+        self.pending[name] = (item, self.queued_ms[item])
+        self.outbound.put({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}})
+        self.marks_sent += 1
+
+    def item_done(self, item_id, audio_ms):
+        pass
+
+    def stop_playback(self):
+        # OpenAI's own turn detection heard the caller (turn_detection server_vad / semantic_vad).
+        asyncio.ensure_future(self.barge_in())
+
+    def control(self, message):
+        if message.get("type") == "tool" and message.get("name") == "transfer_to_staff" \
+                and message.get("status") == "done":
+            self.transfers.append(message)
+
+    async def wait_until_played(self, timeout=LAST_WORDS_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def end(self, reason, say, *, caller_gone):
+        if caller_gone:
+            await self.outbound.close(timeout=0)
+            return
+        # Hang up once Ava's last words have been heard (their last mark echoed), not before.
+        await self.wait_until_played()
+        await self.outbound.close(timeout=1.0)
+        try:
+            await self.close_line(reason=reason, say=say)
+        except Exception:  # already gone
+            log.debug("Closing the phone line failed", exc_info=True)
+
+    def stats(self):
+        return {"marks_sent": self.marks_sent, "clears": self.clears, "barge_ins": self.barge_ins}

@@ -1,0 +1,240 @@
+"""Phone calls end to end: Twilio's webhook, then its Media Stream on the real ASGI application, with the
+tests' phone line (tests/fakes/twilio_media.py) on one side and the fake OpenAI Realtime server in
+audio/pcmu on the other. Nothing of ours is patched."""
+
+import asyncio
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
+from twilio.request_validator import RequestValidator
+
+from communications.models import Customer, Message, VoiceCallDetail
+from receptionist.engines.simulated import speech_ms
+from scheduling.models import Appointment
+from tests.fakes.realtime_server import Say
+from tests.fakes.twilio_media import FakeTwilioLine, speech_mulaw
+
+from .conftest import db
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PUBLIC_URL = "https://ava.example.com"
+STREAM_URL = "wss://ava.example.com/ws/twilio/media"
+TOKEN = "test-auth-token"
+CALLER = "+12125550142"
+CALL_SID = "CA" + "5" * 32
+
+
+@pytest.fixture
+def twilio_number(settings, fake_realtime):
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.TWILIO_WEBHOOK_BASE_URL = PUBLIC_URL
+    return fake_realtime
+
+
+async def answer(call_sid=CALL_SID, caller=CALLER):
+    """Twilio's "a call comes in" webhook, signed: returns the <Stream>'s custom parameters."""
+    params = {"CallSid": call_sid, "AccountSid": "AC" + "1" * 32, "From": caller, "To": "+12125550100",
+              "CallStatus": "ringing", "Direction": "inbound"}
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + "/webhooks/twilio/voice", params)
+    response = await AsyncClient().post("/webhooks/twilio/voice", params, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    from xml.etree import ElementTree
+    stream = ElementTree.fromstring(response.content).find("./Connect/Stream")
+    assert stream.get("url") == STREAM_URL
+    return {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+
+
+class Lines:
+    def __init__(self):
+        self.open = []
+
+    async def dial(self, parameters, *, call_sid=CALL_SID, signature=True):
+        from ava.asgi import application
+
+        headers = [(b"host", b"ava.example.com")]
+        if signature:
+            signed = RequestValidator(TOKEN).compute_signature(STREAM_URL, {})
+            headers.append((b"x-twilio-signature", signed.encode()))
+        communicator = WebsocketCommunicator(application, "/ws/twilio/media", headers=headers)
+        connected, code = await communicator.connect(timeout=5)
+        if not connected:
+            return None, code
+
+        async def receive():
+            output = await communicator.receive_output(timeout=60)
+            if output["type"] == "websocket.close":
+                raise ConnectionError(output.get("code"))
+            return output["text"]
+
+        async def send(text):
+            await communicator.send_to(text_data=text)
+
+        line = FakeTwilioLine(send=send, receive=receive, call_sid=call_sid, custom_parameters=parameters)
+        line.communicator = communicator
+        self.open.append(line)
+        await line.connect()
+        return line, None
+
+
+@pytest.fixture
+async def lines():
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    opened = Lines()
+    yield opened
+    for line in opened.open:
+        await line.close()
+        await line.communicator.disconnect(timeout=5)
+    await sync_to_async(connections.close_all)()
+
+
+async def until(condition, timeout=5.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def detail():
+    return VoiceCallDetail.objects.select_related("conversation", "conversation__customer").get(call_sid=CALL_SID)
+
+
+async def ended(timeout=5.0):
+    """The call's details once its conversation has ended."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        call = await db(detail)
+        if not call.conversation.is_active:
+            return call
+        assert asyncio.get_running_loop().time() < deadline, "the call never ended"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_caller_is_greeted_in_mulaw_and_answered_after_the_server_commits_their_turn(spa, twilio_number,
+                                                                                             lines):
+    fake = twilio_number
+    fake.hear("What are your hours on Saturday?")
+    fake.reply(Say("We are open from nine to three on Saturdays."))
+    line, _ = await lines.dial(await answer())
+
+    # The session speaks the phone's own format both ways: mu-law passed through, no transcoding.
+    await fake.wait_for("session.update")
+    audio = fake.events("session.update")[0]["session"]["audio"]
+    assert audio["input"]["format"] == {"type": "audio/pcmu"} and audio["output"]["format"] == {"type": "audio/pcmu"}
+    assert audio["input"]["turn_detection"] is None  # the server's own smart commit decides
+
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    greeting = await db(lambda: Message.objects.filter(author="assistant").first().content)
+    assert "recorded" in greeting
+    assert line.played_ms == pytest.approx(speech_ms(greeting), abs=20)
+    assert set(line.played) != {0xFF}  # a tone, not silence
+
+    await line.say(speech_mulaw("What are your hours on Saturday?"))
+    await fake.wait_for("input_audio_buffer.commit", timeout=3)
+    await until(lambda: len(line.marks_echoed) > 1 and not line.queued_ms, timeout=8)
+    await line.wait_until_quiet()
+    await line.hang_up()
+
+    call = await ended()
+    assert call.stream_sid == line.stream_sid and call.source == "phone"
+    words = await db(lambda: list(Message.objects.filter(conversation=call.conversation).values_list("author",
+                                                                                                     "content")))
+    assert ("customer", "What are your hours on Saturday?") in words
+    assert ("assistant", "We are open from nine to three on Saturdays.") in words
+    assert call.end_reason == "caller_hung_up"
+    # The caller's audio went up in 100 ms appends, the pre-roll first: one commit, one turn.
+    assert len(fake.events("input_audio_buffer.commit")) == 1
+
+
+async def test_an_unsigned_stream_is_refused_before_it_opens(spa, twilio_number, lines):
+    parameters = await answer()
+    line, code = await lines.dial(parameters, signature=False)
+    assert line is None
+    assert not fake_sessions(twilio_number)
+
+
+def fake_sessions(fake):
+    return fake.sessions
+
+
+async def test_a_stream_whose_token_is_not_for_its_call_is_closed_before_any_audio(spa, twilio_number, lines):
+    parameters = await answer()
+    line, _ = await lines.dial(parameters, call_sid="CA" + "6" * 32)  # another call's token
+    await until(lambda: line.closed, timeout=3)
+    assert not line.messages("media") and not twilio_number.sessions
+    call = await db(detail)
+    assert call.stream_sid == "" and call.conversation.is_active  # untouched: the real stream may still come
+
+
+async def test_a_returning_caller_is_greeted_by_first_name_and_ava_knows_their_appointments(spa, twilio_number,
+                                                                                            lines):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def book():
+        maya = Customer.objects.create(name="Maya Lopez", phone=CALLER)
+        Appointment.objects.create(customer=maya, service=spa.botox, provider=spa.dana,
+                                   start=timezone.now() + timedelta(days=3),
+                                   end=timezone.now() + timedelta(days=3, minutes=30))
+    await db(book)
+    line, _ = await lines.dial(await answer())
+    await twilio_number.wait_for("response.create")
+    instructions = twilio_number.events("session.update")[0]["session"]["instructions"]
+    assert "Maya Lopez" in instructions and "Botox with Dana Reyes" in instructions
+    assert "(212) 555-0142" in instructions
+    greeting = twilio_number.events("response.create")[0]["response"]["instructions"]
+    assert "Hi Maya!" in greeting
+    await line.hang_up()
+
+
+async def test_barge_in_clears_the_line_at_once_and_truncates_at_what_the_marks_prove_was_heard(
+        spa, twilio_number, lines):
+    fake = twilio_number
+    fake.hear("Tell me about the facials.")
+    fake.reply(Say("Our facials are many. " * 10, audio_ms=6000))
+    fake.hear("Just tell me the prices please")
+    line, _ = await lines.dial(await answer())
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.say(speech_mulaw("Tell me about the facials."))
+    await fake.wait_for("input_audio_buffer.commit", timeout=3)
+    marks_before = len(line.marks_echoed)
+    await line.wait_for_mark(count=marks_before + 8, timeout=5)  # about 800 ms of the answer heard
+
+    await line.say(speech_mulaw("Just tell me the prices please"))
+    await until(lambda: line.clears, timeout=3)
+    await fake.wait_for("conversation.item.truncate", timeout=3)
+    truncate = fake.events("conversation.item.truncate")[0]
+    heard_before_clear = [int(name.rsplit(":", 1)[1]) for name, at in line.marks_echoed
+                          if at < line.clears[0] and name.startswith(truncate["item_id"] + ":")]
+    # The truncate is at a mark the line echoed: the last one the server had when it decided (a mark echoed
+    # while its clear was on the way may still reach the line first), never a wall-clock guess.
+    assert truncate["audio_end_ms"] in heard_before_clear
+    assert max(heard_before_clear) - 100 <= truncate["audio_end_ms"] <= max(heard_before_clear)
+    assert 600 <= truncate["audio_end_ms"] < 6000
+    # Nothing more of the interrupted answer was played: its pending marks came back with the clear, no later.
+    await asyncio.sleep(0.3)
+    assert not [name for name, at in line.marks_echoed
+                if name.startswith(truncate["item_id"] + ":") and at > line.clears[0] + 0.05]
+    await line.hang_up()
+    call = await ended()
+    assert call.interruption_count == 1
+
+
+async def test_the_line_echo_of_avas_own_voice_does_not_interrupt_her(spa, twilio_number, lines):
+    fake = twilio_number
+    line, _ = await lines.dial(await answer())
+    await line.wait_for("mark")
+    # While the greeting plays, the line carries a faint echo of it (-43 dBFS): no clear, no truncate.
+    import subprocess
+    echo = subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", "-t", "raw", "-", "synth", "1",
+                           "sine", "440", "vol", "0.01"], check=True, capture_output=True).stdout
+    await line.say(echo)
+    await line.wait_until_quiet()
+    assert not line.clears and not fake.events("conversation.item.truncate")
+    await line.hang_up()
