@@ -44,13 +44,18 @@ def handshake_is_signed(scope):
     return RequestValidator(token).validate(handshake_url(scope), {}, signature)
 
 
+PUT_THROUGH = "I'm sorry, our assistant is not available right now. Let me put you through to the front desk."
+
+
 def put_through_twiml(say):
-    """Ava cannot go on: the caller hears why and rings the front desk (or just hears why)."""
+    """Ava cannot go on: the caller hears why and rings the front desk (or, with none, hears the apology)."""
     response = VoiceResponse()
-    if say:
-        response.say(say)
     if settings.FRONT_DESK_PHONE:
+        # The page's apology asks the caller to phone the clinic; on the phone they are put through instead.
+        response.say(PUT_THROUGH)
         response.dial(settings.FRONT_DESK_PHONE, timeout=settings.PHONE_TRANSFER_RING_SECONDS)
+    else:
+        response.say(say)
     return str(response)
 
 

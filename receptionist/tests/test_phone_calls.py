@@ -238,3 +238,29 @@ async def test_the_line_echo_of_avas_own_voice_does_not_interrupt_her(spa, twili
     await line.wait_until_quiet()
     assert not line.clears and not fake.events("conversation.item.truncate")
     await line.hang_up()
+
+
+async def test_when_openai_cannot_be_reached_the_caller_hears_why_and_is_put_through_to_the_front_desk(
+        spa, twilio_number, lines, settings, closed_port):
+    from tests.fakes.twilio_server import FakeTwilio
+
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{closed_port}/v1"
+    settings.FRONT_DESK_PHONE = "+12125550199"
+    with FakeTwilio(account_sid="AC" + "1" * 32, auth_token=TOKEN) as rest:
+        settings.TWILIO_ACCOUNT_SID = rest.account_sid
+        settings.TWILIO_API_BASE_URL = rest.base_url
+        settings.TWILIO_FROM_NUMBER = "+12125550100"
+        line, _ = await lines.dial(await answer())
+        await until(lambda: rest.call_updates, timeout=5)
+        await until(lambda: line.closed, timeout=3)
+
+    update = rest.call_updates[0]
+    assert update["sid"] == CALL_SID
+    from xml.etree import ElementTree
+    twiml = ElementTree.fromstring(update["Twiml"])
+    assert [child.tag for child in twiml] == ["Say", "Dial"]
+    assert twiml.find("Say").text == ("I'm sorry, our assistant is not available right now. Let me put you through "
+                                      "to the front desk.")
+    assert twiml.find("Dial").text == "+12125550199"
+    call = await ended()
+    assert call.end_reason == "upstream_unavailable"

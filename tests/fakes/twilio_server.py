@@ -9,6 +9,7 @@ settings.TWILIO_API_BASE_URL at `fake.base_url`:
         twilio.fail(400, code=21211, message="The 'To' number is not a valid phone number.")  # 1st send
         ...
         twilio.sent          # [{"To": "+1…", "From": "+1…", "Body": "…", "StatusCallback": …, "sid": "SM…"}]
+        twilio.call_updates  # live calls changed (POST …/Calls/{CallSid}.json): [{"sid": "CA…", "Twiml": "…"}]
 
 A send with nothing scripted succeeds with status "queued", like Twilio's.
 """
@@ -39,6 +40,7 @@ class FakeTwilio(LocalHTTPFake):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.sent = []  # accepted messages, in order
+        self.call_updates = []  # live calls changed: {"sid": CallSid, "Twiml": …} or {"sid", "Status": "completed"}
         self.requests = []  # every request: (method, path, form)
         self._script = []
         self._lock = threading.Lock()
@@ -63,6 +65,10 @@ class FakeTwilio(LocalHTTPFake):
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if handler.headers.get("Authorization") != expected:
             self._send(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return
+        calls = f"/2010-04-01/Accounts/{self.account_sid}/Calls/"
+        if path.startswith(calls) and path.endswith(".json"):
+            self._update_call(handler, path[len(calls):-len(".json")], form)
             return
         if path != f"/2010-04-01/Accounts/{self.account_sid}/Messages.json":
             self._send(handler, 404, {"code": 20404, "message": f"The requested resource {path} was not found",
@@ -90,6 +96,23 @@ class FakeTwilio(LocalHTTPFake):
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "date_created": "Mon, 02 Mar 2026 15:00:00 +0000", "date_updated": "Mon, 02 Mar 2026 15:00:00 +0000",
             "date_sent": None, "subresource_uris": {},
+        })
+
+    def _update_call(self, handler, call_sid, form):
+        """POST …/Calls/{CallSid}.json: new TwiML for a live call (Twiml=…) or its end (Status=completed)."""
+        with self._lock:
+            failure = self._script.pop(0) if self._script else None
+        if failure is not None:
+            self._send(handler, failure.status, {"code": failure.code, "message": failure.message,
+                                                 "status": failure.status}, failure.headers)
+            return
+        with self._lock:
+            self.call_updates.append({"sid": call_sid, **form})
+        self._send(handler, 200, {
+            "sid": call_sid, "account_sid": self.account_sid, "status": form.get("Status", "in-progress"),
+            "direction": "inbound", "api_version": "2010-04-01", "from": "+12125550142", "to": "+12125550100",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json", "subresource_uris": {},
+            "date_created": "Mon, 02 Mar 2026 15:00:00 +0000", "date_updated": "Mon, 02 Mar 2026 15:00:00 +0000",
         })
 
     @staticmethod
