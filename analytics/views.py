@@ -10,10 +10,10 @@ from kombu.exceptions import OperationalError
 
 from analytics import selectors
 from analytics.tasks import score_conversation
-from ava.auth import staff_required
 from communications import audit
 from communications.live import live_conversations
 from communications.models import Conversation
+from conventions.access import staff_required
 from scheduling.models import ClinicSettings
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The staff API for customers and conversations (DRF; conventions in ava/api.py, described in ava/schema.py).
+"""The staff API for customers and conversations (DRF; conventions/api.py, conventions/openapi.py).
 
 Thin views over communications.selectors and communications.services: the inbox's
 filters and the customer's timeline are the dashboard's own queries.
@@ -15,8 +15,6 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from ava.api import Pagination, error_response
-from ava.schema import error_schema
 from communications import serializers as s
 from communications.audit import audited_api
 from communications.models import Channel, Conversation, Customer, Message
@@ -24,9 +22,11 @@ from communications.selectors import (
     conversations_for_inbox,
     customer_summary,
     customer_timeline,
-    page_of,
 )
 from communications.services import CustomerConflict, find_or_create_customer, update_customer
+from conventions.api import Pagination, error_response
+from conventions.openapi import error_schema
+from conventions.paging import page_of
 
 # Deeper than this no page can be (and OFFSET must still fit the database's integer).
 MAX_OFFSET = 2**31

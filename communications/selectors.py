@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Subquery
 from communications.models import Conversation, Customer, Message
 from communications.phones import normalise_phone
 from conventions.clinic_time import day_bounds
-from conventions.paging import Page, page_of  # noqa: F401  (re-exported while views being edited elsewhere import it from here)
+from conventions.paging import Page
 
 SORTS = {
     "newest": (F("started_at").desc(),),

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ava.auth import is_owner, owner_required, staff_required
 from communications import audit
 from communications.forms import CustomerSearchForm, InboxFilterForm, MergeCustomerForm
 from communications.models import Conversation, Customer
@@ -19,10 +18,11 @@ from communications.selectors import (
     customer_timeline,
     customers_by_last_contact,
     last_messages,
-    page_of,
 )
 from communications.services import forget_customer, merge_customers
 from communications.usage import conversation_cost
+from conventions.access import is_owner, owner_required, staff_required
+from conventions.paging import page_of
 
 INBOX_PAGE_SIZE = 25
 CUSTOMERS_PAGE_SIZE = 25

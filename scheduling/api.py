@@ -1,4 +1,4 @@
-"""Staff API for appointments and availability (DRF, staff only; conventions in ava/api.py).
+"""Staff API for appointments and availability (DRF, staff only; conventions/api.py).
 
 Times go out in the clinic's zone (ISO 8601 with offset); times that come in without
 an offset are read as the clinic's wall clock.
@@ -12,9 +12,9 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ava.api import error_response
 from communications.audit import audited_api
 from communications.models import Conversation, Customer
+from conventions.api import error_response
 from scheduling.availability import PARTS_OF_DAY, SANE_YEARS, find_availability
 from scheduling.exceptions import BookingRefused, CalendarUnavailable, SchedulingError, SlotTaken
 from scheduling.forms import AppointmentFilterForm

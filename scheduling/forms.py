@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from communications.models import Customer
 from communications.phones import normalise_phone
+from conventions.clinic_time import clinic_today
 from scheduling.availability import SANE_YEARS
 from scheduling.models import Appointment, Provider, Service
-from scheduling.selectors import clinic_today
 
 VIEWS = [("day", "Day"), ("week", "Week")]
 

@@ -5,25 +5,15 @@ Dates are clinic dates: a day runs from midnight to midnight in the clinic's zon
 ClinicTimeZoneMiddleware activates for requests.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from conventions.clinic_time import day_bounds
 from scheduling.models import Appointment, BusinessHours, ClinicSettings, Provider, ProviderSchedule
 
 SLOT_MINUTES = 15
-
-
-def clinic_today():
-    return timezone.localdate()  # ClinicTimeZoneMiddleware has activated the clinic's zone
-
-
-def day_bounds(first, last, tz=None):
-    """[start of `first`, start of the day after `last`) as aware datetimes in the clinic's zone."""
-    tz = tz or timezone.get_current_timezone()
-    return (datetime.combine(first, time.min, tzinfo=tz),
-            datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz))
 
 
 def customer_matching(text, *, prefix=""):

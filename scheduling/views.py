@@ -11,15 +11,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ava.auth import staff_required
 from communications import audit
 from communications.models import Customer
-from communications.selectors import page_of
+from conventions.access import staff_required
+from conventions.clinic_time import clinic_today
+from conventions.paging import page_of
 from scheduling.availability import find_availability
 from scheduling.exceptions import SchedulingError
 from scheduling.forms import AppointmentListForm, BookingForm, CalendarForm, CancelForm, OpeningsForm, RescheduleForm
 from scheduling.models import Appointment, ClinicSettings
-from scheduling.selectors import appointments_for, calendar_for, clinic_today, customer_matching
+from scheduling.selectors import appointments_for, calendar_for, customer_matching
 from scheduling.services import book_appointment, cancel_appointment, record_visit, reschedule_appointment
 from scheduling.spoken import spoken_datetime
 

@@ -15,15 +15,6 @@ ROOT = Path(settings.BASE_DIR)
 # The project's own apps sit at the top of the checkout (the virtualenv's do not).
 OUR_APPS = sorted(config.name for config in apps.get_app_configs() if Path(config.path).parent == ROOT)
 
-# Views still being edited elsewhere when the layer was made; they import the two shims in ava/ until
-# their authors commit, then move to conventions. An entry that no longer imports ava fails below: delete it.
-STILL_MOVING = {
-    "ava.auth": {"communications/views.py", "scheduling/views.py", "analytics/views.py"},
-    "ava.api": {"communications/api.py", "scheduling/api.py"},
-    "ava.schema": {"communications/api.py"},
-}
-
-
 def modules(package):
     for path in sorted((ROOT / package).rglob("*.py")):
         relative = path.relative_to(ROOT)
@@ -58,4 +49,4 @@ def test_no_app_imports_the_project():
             for name in imported(path):
                 if name == "ava" or name.startswith("ava."):
                     found.setdefault(name, set()).add(str(path))
-    assert found == {name: paths for name, paths in STILL_MOVING.items() if paths}
+    assert found == {}
