@@ -10,9 +10,9 @@ from kombu.exceptions import OperationalError
 
 from analytics import selectors
 from analytics.tasks import score_conversation
-from communications import audit
 from communications.live import live_conversations
 from communications.models import Conversation
+from conventions import audit
 from conventions.access import staff_required
 from scheduling.models import ClinicSettings
 

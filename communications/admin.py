@@ -3,9 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from communications.audit import AuditedAdmin, AuditEntryAdmin
 from communications.models import (
-    AuditEntry,
     CommunicationEvent,
     Conversation,
     Customer,
@@ -15,8 +13,8 @@ from communications.models import (
 )
 from communications.phones import normalise_phone
 from communications.services import CustomerConflict, customer_with_email
+from conventions.audit import AuditedAdmin
 
-admin.site.register(AuditEntry, AuditEntryAdmin)
 
 
 class CustomerAdminForm(forms.ModelForm):

@@ -16,7 +16,6 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from communications import serializers as s
-from communications.audit import audited_api
 from communications.models import Channel, Conversation, Customer, Message
 from communications.selectors import (
     conversations_for_inbox,
@@ -25,6 +24,7 @@ from communications.selectors import (
 )
 from communications.services import CustomerConflict, find_or_create_customer, update_customer
 from conventions.api import Pagination, error_response
+from conventions.audit import audited_api
 from conventions.openapi import error_schema
 from conventions.paging import page_of
 

@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from communications import audit
 from communications.messaging import email as email_channel
 from communications.messaging import sms as sms_channel
 from communications.models import TWILIO_CHANNELS, Channel, Conversation, Customer, OutboundMessage
 from communications.phones import normalise_phone
 from communications.services import find_or_create_customer
+from conventions import audit
 from conventions.access import staff_required
 
 OUTBOX_LIMIT = 50
@@ -153,6 +153,14 @@ def console_send(request):
         received = email_channel.receive_email(from_email=data["address"], from_name=data.get("name") or "",
                                                subject=data.get("subject") or "A question", text=data["body"],
                                                console=True)
-    audit.record_console_message(request=request, message=received.message, since=started)
+    _record_console_message(request=request, message=received.message, since=started)
     query = f"?conversation={received.message.conversation_id}"
     return redirect(reverse("dashboard:console") + query)
+
+
+def _record_console_message(*, request, message, since):
+    """The messaging console wrote as a customer: the customer it created (if it did) and the message."""
+    conversation = message.conversation
+    if conversation.customer is not None and conversation.customer.created_at >= since:
+        audit.record(request=request, action=audit.Action.CREATE, obj=conversation.customer, description="Messaging console")
+    audit.record(request=request, action=audit.Action.UPDATE, obj=conversation, description="Messaging console: wrote as the customer")

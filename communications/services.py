@@ -381,7 +381,7 @@ def forget_customer(*, customer):
     Name, phone, email and notes go; so do the words of all their conversations (as retention
     does), the texts and emails sent to them, and their appointments' notes. The row stays,
     anonymous, so their appointments keep service, provider and time and the figures keep
-    their conversations. The caller records who asked (communications.audit). Returns the customer.
+    their conversations. The caller records who asked (conventions.audit). Returns the customer.
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     now = timezone.now()

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from communications import audit
 from communications.forms import CustomerSearchForm, InboxFilterForm, MergeCustomerForm
 from communications.models import Conversation, Customer
 from communications.phones import normalise_phone
@@ -21,6 +20,7 @@ from communications.selectors import (
 )
 from communications.services import forget_customer, merge_customers
 from communications.usage import conversation_cost
+from conventions import audit
 from conventions.access import is_owner, owner_required, staff_required
 from conventions.paging import page_of
 

@@ -10,7 +10,7 @@ from django.forms.models import BaseInlineFormSet, modelformset_factory
 from django.urls import reverse
 from django.utils.html import format_html
 
-from communications.audit import AuditedAdmin
+from conventions.audit import AuditedAdmin
 from scheduling.calendars.boulevard import sync as boulevard_sync
 from scheduling.models import (
     FAQ,

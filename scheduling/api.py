@@ -12,9 +12,9 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from communications.audit import audited_api
 from communications.models import Conversation, Customer
 from conventions.api import error_response
+from conventions.audit import audited_api
 from scheduling.availability import PARTS_OF_DAY, SANE_YEARS, find_availability
 from scheduling.exceptions import BookingRefused, CalendarUnavailable, SchedulingError, SlotTaken
 from scheduling.forms import AppointmentFilterForm

@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from communications import audit
 from communications.models import Customer
+from conventions import audit
 from conventions.access import staff_required
 from conventions.clinic_time import clinic_today
 from conventions.paging import page_of

@@ -73,7 +73,7 @@ def test_the_walk_finds_every_kind_of_page():
     # The dashboard, the API, the schema viewers, admin and the webhooks are all in the walk.
     assert {"dashboard:home", "dashboard:conversation", "communications_api:customer", "scheduling_api:appointments",
             "analytics_api:overview", "api-docs", "api-schema", "admin:index",
-            "admin:communications_auditentry_changelist", "webhooks:twilio-sms"} <= names
+            "admin:conventions_auditentry_changelist", "webhooks:twilio-sms"} <= names
     assert set(PUBLIC) <= names
 
 
@@ -122,7 +122,7 @@ def test_a_signed_in_account_that_is_not_staff_is_refused_too(client, django_use
 @pytest.mark.django_db
 def test_staff_who_are_not_owners_are_refused_admin_and_the_audit_log(staff_client):
     assert staff_client.get("/dashboard/inbox/").status_code == 200
-    for path in ("/admin/", "/admin/communications/auditentry/", "/admin/scheduling/clinicsettings/"):
+    for path in ("/admin/", "/admin/conventions/auditentry/", "/admin/scheduling/clinicsettings/"):
         response = staff_client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), path
     # The dashboard does not offer them the way in.
@@ -133,14 +133,14 @@ def test_staff_who_are_not_owners_are_refused_admin_and_the_audit_log(staff_clie
 def test_superusers_and_the_owners_group_are_owners(client, owner_user, django_user_model):
     client.force_login(owner_user)
     assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/communications/auditentry/").status_code == 200
+    assert client.get("/admin/conventions/auditentry/").status_code == 200
     assert 'href="/admin/"' in client.get("/dashboard/").content.decode()
 
     manager = django_user_model.objects.create_user("manager", password="a-long-test-password", is_staff=True)
     manager.groups.add(Group.objects.get_or_create(name=OWNERS_GROUP)[0])  # a migration makes it
     client.force_login(manager)
     assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/communications/auditentry/").status_code == 200
+    assert client.get("/admin/conventions/auditentry/").status_code == 200
     assert client.get("/admin/scheduling/service/").status_code == 200
 
 
@@ -150,7 +150,7 @@ def test_the_demo_login_is_an_owner(client):
 
     call_command("seed_demo", verbosity=0)
     assert client.post("/accounts/login/", {"username": "staff", "password": "ava-demo-staff"}).status_code == 302
-    assert client.get("/admin/communications/auditentry/").status_code == 200
+    assert client.get("/admin/conventions/auditentry/").status_code == 200
 
 
 def _websocket_paths():

@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from communications.models import AuditEntry, AuditLogIsAppendOnly, Channel, Customer
+from communications.models import Channel, Customer
 from communications.services import add_message, end_conversation, start_conversation
 from communications.tests.factories import CustomerFactory
+from conventions.models import AuditEntry, AuditLogIsAppendOnly
 from scheduling.models import Appointment, ClinicSettings
 from scheduling.tests.factories import AppointmentFactory, ProviderFactory, ServiceFactory, open_clinic
 
@@ -208,19 +209,19 @@ def test_a_forwarded_for_header_is_ignored_unless_the_proxy_is_trusted(staff_cli
 
 def test_owners_read_the_log_in_admin_with_filters_and_search(owner, staff_client, call):
     get(staff_client, f"/dashboard/conversations/{call.pk}/")
-    response = owner.get("/admin/communications/auditentry/")
+    response = owner.get("/admin/conventions/auditentry/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "frontdesk" in page and str(call.pk) in page
-    assert owner.get("/admin/communications/auditentry/?action__exact=view").status_code == 200
-    assert "frontdesk" in owner.get("/admin/communications/auditentry/?q=frontdesk").content.decode()
-    assert "frontdesk" not in owner.get("/admin/communications/auditentry/?q=nobody").content.decode()
+    assert owner.get("/admin/conventions/auditentry/?action__exact=view").status_code == 200
+    assert "frontdesk" in owner.get("/admin/conventions/auditentry/?q=frontdesk").content.decode()
+    assert "frontdesk" not in owner.get("/admin/conventions/auditentry/?q=nobody").content.decode()
 
 
 def test_nobody_can_add_change_or_delete_an_entry_in_admin(owner, staff_client, call):
     get(staff_client, f"/dashboard/conversations/{call.pk}/")
     entry = AuditEntry.objects.get()
-    base = "/admin/communications/auditentry/"
+    base = "/admin/conventions/auditentry/"
     assert owner.get(f"{base}add/").status_code == 403
     assert owner.get(f"{base}{entry.pk}/delete/").status_code == 403
     assert owner.post(f"{base}{entry.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -11,7 +11,6 @@ from analytics.figures import figures_by_day
 from analytics.models import ConversationScore, DailyMetric
 from ava.settings import CELERY_BEAT_SCHEDULE
 from communications.models import (
-    AuditEntry,
     Channel,
     CommunicationEvent,
     Conversation,
@@ -34,6 +33,7 @@ from communications.services import (
 )
 from communications.tasks import redact_expired_transcripts as redact_task
 from communications.tests.factories import CustomerFactory
+from conventions.models import AuditEntry
 from scheduling.models import Appointment, ClinicSettings
 from scheduling.tests.factories import AppointmentFactory, ProviderFactory, ServiceFactory, open_clinic
 

@@ -5,7 +5,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from communications.models import AuditEntry, Channel, Conversation, Customer
+from communications.models import Channel, Conversation, Customer
 from communications.services import (
     CustomerConflict,
     find_or_create_customer,
@@ -13,6 +13,7 @@ from communications.services import (
     start_conversation,
 )
 from communications.tests.factories import CustomerFactory
+from conventions.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

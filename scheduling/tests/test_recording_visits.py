@@ -3,7 +3,7 @@
 import pytest
 import time_machine
 
-from communications.models import AuditEntry
+from conventions.models import AuditEntry
 from scheduling.models import Appointment
 from scheduling.tests.conftest import at
 from scheduling.tests.factories import AppointmentFactory

@@ -4,15 +4,15 @@ Views record with one line each: `@audited("conversation", "view")` on a functio
 `@audited_api("customer", GET="view")` on a DRF view, or `record(request=..., ...)` where the
 record is only known after the work (a booking). Entries name records by id, never by a
 person's name, so erasing a customer never has to touch the log. Owners read it in Django
-admin (AuditEntryAdmin); nobody can add, change or delete an entry there.
+admin (conventions.admin); nobody can add, change or delete an entry there.
 """
 
 from functools import wraps
 
 from django.contrib import admin
 
-from communications.models import AuditEntry
-from conventions.access import client_address, is_owner
+from conventions.access import client_address
+from conventions.models import AuditEntry
 
 Action = AuditEntry.Action
 
@@ -32,14 +32,6 @@ def record(*, action, request=None, user=None, obj=None, object_type="", object_
         ip_address=client_address(request) if request is not None else None,
         path=request.path[:500] if request is not None else "",
     )
-
-
-def record_console_message(*, request, message, since):
-    """The messaging console wrote as a customer: the customer it created (if it did) and the message."""
-    conversation = message.conversation
-    if conversation.customer is not None and conversation.customer.created_at >= since:
-        record(request=request, action=Action.CREATE, obj=conversation.customer, description="Messaging console")
-    record(request=request, action=Action.UPDATE, obj=conversation, description="Messaging console: wrote as the customer")
 
 
 def audited(object_type, action, *, id_kwarg="pk", description=""):
@@ -124,28 +116,3 @@ class AuditedAdmin(admin.ModelAdmin):
         for object_id in ids:
             record(request=request, action=Action.DELETE, object_type=self.model._meta.model_name,
                    object_id=object_id, description="Django admin")
-
-
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Owners read the log; nobody adds, changes or deletes an entry (the model refuses it too)."""
-
-    list_display = ["at", "username", "action", "object_type", "object_id", "description", "ip_address"]
-    list_filter = ["action", "object_type", "at"]
-    search_fields = ["username", "object_id", "description", "ip_address", "path"]
-    date_hierarchy = "at"
-    fields = ["at", "user", "username", "action", "object_type", "object_id", "description", "ip_address", "path"]
-    readonly_fields = fields
-    actions = None
-    show_full_result_count = False
-
-    def has_view_permission(self, request, obj=None):
-        return is_owner(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
