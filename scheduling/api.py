@@ -6,6 +6,8 @@ an offset are read as the clinic's wall clock.
 
 import re
 from django.utils.dateparse import parse_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAdminUser
@@ -15,6 +17,7 @@ from rest_framework.views import APIView
 from communications.models import Conversation, Customer
 from conventions.api import error_response
 from conventions.audit import audited_api
+from conventions.openapi import error_schema
 from scheduling.availability import PARTS_OF_DAY, SANE_YEARS, find_availability
 from scheduling.exceptions import BookingRefused, CalendarUnavailable, SchedulingError, SlotTaken
 from scheduling.forms import AppointmentFilterForm
@@ -95,6 +98,23 @@ class RescheduleSerializer(serializers.Serializer):
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
 
 
+# The schema's Appointment: as answered, `cancelled_at` may be null and `cancelled_by` empty.
+class AppointmentAsAnswered(AppointmentSerializer):
+    cancelled_at = ClinicDateTimeField(allow_null=True)
+    cancelled_by = serializers.ChoiceField(choices=Appointment.BookedBy.choices, allow_blank=True)
+
+    class Meta(AppointmentSerializer.Meta):
+        ref_name = "Appointment"
+
+
+ERRORS = {
+    404: error_schema("No such appointment, service or provider."),
+    503: error_schema("The calendar did not answer; nothing was changed."),
+}
+TAKEN = {409: error_schema("The time is taken; `details.alternatives` lists open ones nearby.")}
+CLINIC_DATE = "A clinic date (YYYY-MM-DD)."
+
+
 def scheduling_error_response(error):
     """409 for a taken slot, 503 when the calendar failed, 404 for a missing appointment, else 400."""
     if isinstance(error, SlotTaken):
@@ -136,6 +156,21 @@ def _id_param(request, name):
     return int(raw)
 
 
+@extend_schema_view(
+    get=extend_schema(tags=["appointments"], responses=AppointmentAsAnswered(many=True), parameters=[
+        OpenApiParameter("start_date", OpenApiTypes.DATE, description="A clinic date (YYYY-MM-DD), inclusive."),
+        OpenApiParameter("end_date", OpenApiTypes.DATE, description="A clinic date (YYYY-MM-DD), inclusive."),
+        OpenApiParameter("provider", OpenApiTypes.INT), OpenApiParameter("service", OpenApiTypes.INT),
+        OpenApiParameter("customer", OpenApiTypes.INT),
+        OpenApiParameter("status", OpenApiTypes.STR, enum=Appointment.Status.values),
+        OpenApiParameter("phone", OpenApiTypes.STR, description="The customer's phone, any spelling."),
+        OpenApiParameter("q", OpenApiTypes.STR, description="Part of the customer's name or email, or 4+ digits "
+                                                            "of their phone (the list page's search)."),
+        OpenApiParameter("late", OpenApiTypes.BOOL, description="Late cancellations only."),
+    ]),
+    post=extend_schema(tags=["appointments"], request=BookingSerializer,
+                       responses={201: AppointmentAsAnswered, **ERRORS, **TAKEN}),
+)
 @audited_api("appointment", GET="list", POST="create")
 class AppointmentListCreateView(generics.ListAPIView):
     """GET: appointments, soonest first, filtered by `start_date`, `end_date` (clinic dates, inclusive),
@@ -169,6 +204,8 @@ class AppointmentListCreateView(generics.ListAPIView):
         return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(post=extend_schema(tags=["appointments"], request=CancelSerializer,
+                                        responses={200: AppointmentAsAnswered, **ERRORS}))
 @audited_api("appointment", POST="cancel")
 class AppointmentCancelView(APIView):
     permission_classes = [IsAdminUser]
@@ -186,6 +223,8 @@ class AppointmentCancelView(APIView):
         return Response(AppointmentSerializer(appointment).data)
 
 
+@extend_schema_view(post=extend_schema(tags=["appointments"], request=RescheduleSerializer,
+                                        responses={200: AppointmentAsAnswered, **ERRORS, **TAKEN}))
 @audited_api("appointment", POST="reschedule")
 class AppointmentRescheduleView(APIView):
     permission_classes = [IsAdminUser]
@@ -203,6 +242,33 @@ class AppointmentRescheduleView(APIView):
         return Response(AppointmentSerializer(appointment).data)
 
 
+_NAMED = {"id": serializers.IntegerField(), "name": serializers.CharField()}
+
+
+@extend_schema_view(get=extend_schema(tags=["appointments"], parameters=[
+    OpenApiParameter("service", OpenApiTypes.STR, required=True, description="The service's id or slug."),
+    OpenApiParameter("date", OpenApiTypes.DATE, description=CLINIC_DATE),
+    OpenApiParameter("start_date", OpenApiTypes.DATE, description=CLINIC_DATE),
+    OpenApiParameter("end_date", OpenApiTypes.DATE, description=CLINIC_DATE),
+    OpenApiParameter("provider", OpenApiTypes.INT),
+    OpenApiParameter("part_of_day", OpenApiTypes.STR, enum=list(PARTS_OF_DAY)),
+], responses={200: inline_serializer("Availability", {
+    "service": inline_serializer("AvailabilityService", {**_NAMED, "duration_minutes": serializers.IntegerField()}),
+    "time_zone": serializers.CharField(),
+    "start_date": serializers.DateField(allow_null=True),
+    "end_date": serializers.DateField(allow_null=True),
+    "part_of_day": serializers.CharField(allow_null=True),
+    "openings": inline_serializer("Opening", {
+        "provider": inline_serializer("OpeningProvider", _NAMED), "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField()}, many=True),
+    "openings_total": serializers.IntegerField(),
+    "summary": serializers.CharField(),
+    "nearest_days": serializers.ListField(child=serializers.DateField()),
+    "nearest_openings": inline_serializer("NearestOpening", {
+        "provider": inline_serializer("NearestOpeningProvider", _NAMED), "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField()}, many=True,
+        help_text="When the asked days have none: one opening on each of the nearest days."),
+}), **ERRORS}))
 class AvailabilityView(APIView):
     """GET ?service=<id or slug>&date=YYYY-MM-DD (or start_date/end_date)&provider=<id>&part_of_day=morning"""
 
