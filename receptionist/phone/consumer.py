@@ -106,7 +106,7 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
             # The call ended (the caller hung up, or a transfer took it): close the upstream now, not at
             # the socket's close, which may come later.
             if self.bridge is not None:
-                await self.bridge.line_closed()
+                await self.bridge.line_closed("transferred" if self.line.transferring else "caller_hung_up")
             await self.close()
         # connected, dtmf: nothing to do
 

@@ -18,12 +18,16 @@ import json
 import logging
 import time
 
+from channels.db import database_sync_to_async
+
 from receptionist.bridge.transport import PCMU_8K, CallerError
+from receptionist.phone.transfer import can_put_through, put_through
 from receptionist.phone.vad import COMMIT, START, TurnDetector, TurnSettings
 
 log = logging.getLogger(__name__)
 APPEND_BYTES = 800  # 100 ms of mu-law: the caller's audio goes up in appends this size (fewer messages)
 LAST_WORDS_TIMEOUT = 15.0  # the most the end waits for Ava's last audio to play
+TRANSFER_SPEECH_WAIT = 15.0  # the most a transfer waits for Ava's "putting you through" to be heard
 
 
 class PhoneOutbound:
@@ -92,7 +96,10 @@ class PhoneTransport:
         self.pending = collections.OrderedDict()  # marks sent, not yet echoed: name -> (item, end ms)
         self.ignored = set()  # marks pending at a clear: their echoes prove nothing was played
         self.marks_sent = self.clears = self.barge_ins = 0
-        self.transfers = []  # what a transfer_to_staff asked of the line
+        self.transfers = []  # transfer tasks (transfer_to_staff on the phone)
+        self.transferring = False  # the call is being handed to the front desk: its `stop` is no hang-up
+        self.last_queued_at = 0.0
+        self.info = {}
         self.last_clear_at = None
 
     # --- from Twilio -----------------------------------------------------------------------------
@@ -170,6 +177,7 @@ class PhoneTransport:
         self.pending[name] = (item, self.queued_ms[item])
         self.outbound.put({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}})
         self.marks_sent += 1
+        self.last_queued_at = time.monotonic()
 
     def item_done(self, item_id, audio_ms):
         pass
@@ -181,7 +189,27 @@ class PhoneTransport:
     def control(self, message):
         if message.get("type") == "tool" and message.get("name") == "transfer_to_staff" \
                 and message.get("status") == "done":
-            self.transfers.append(message)
+            self.transfers.append(asyncio.ensure_future(self._transfer(marks_before=self.marks_sent)))
+
+    async def _transfer(self, *, marks_before):
+        """transfer_to_staff ran: in opening hours, put the caller through once Ava has said she will."""
+        conversation_id = self.info["conversation_id"]
+        if not await database_sync_to_async(can_put_through)(conversation_id):
+            return  # Ava takes a message (the tool escalated the conversation with a callback task)
+        # Her next words ("putting you through") are queued after the tool's answer: let them be heard.
+        deadline = time.monotonic() + TRANSFER_SPEECH_WAIT
+        while time.monotonic() < deadline and (self.marks_sent == marks_before or self.pending
+                                               or self._recently_queued()):
+            await asyncio.sleep(0.02)
+        self.transferring = True
+        try:
+            await database_sync_to_async(put_through)(conversation_id=conversation_id)
+        except Exception:
+            self.transferring = False
+            log.exception("Could not put the caller through")
+
+    def _recently_queued(self):
+        return time.monotonic() - self.last_queued_at < 0.3
 
     async def wait_until_played(self, timeout=LAST_WORDS_TIMEOUT):
         deadline = time.monotonic() + timeout

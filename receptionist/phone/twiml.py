@@ -68,3 +68,9 @@ def goodbye(say):
         response.say(say)
     response.hangup()
     return str(response)
+
+
+def say_only(line):
+    response = VoiceResponse()
+    response.say(line)
+    return str(response)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("voice/status", webhooks.voice_status, name="voice-status"),
     path("voice/dialed", webhooks.voice_dialed, name="voice-dialed"),
     path("voice/message", webhooks.voice_message, name="voice-message"),
+    path("voice/whisper", webhooks.voice_whisper, name="voice-whisper"),
 ]

@@ -8,11 +8,13 @@ X-Twilio-Signature verifies against TWILIO_WEBHOOK_BASE_URL + the path (communic
   and price.
 - `voice_dialed`: how ringing the front desk went (<Dial action>); no answer: a message.
 - `voice_message`: the caller's recorded message (<Record action>): the conversation is escalated.
+- `voice_whisper`: what staff hear before a transferred caller is connected (<Number url>).
 """
 
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +25,7 @@ from communications.models import Conversation, VoiceCallDetail
 from communications.webhooks import twilio_signed
 from receptionist.call_tokens import issue_stream_token
 from receptionist.phone import twiml
+from receptionist.phone.transfer import whisper_line
 from scheduling.models import ClinicSettings
 
 log = logging.getLogger(__name__)
@@ -104,3 +107,16 @@ def voice_message(request):
     calls.record_call_message(call_sid=data.get("CallSid", ""), recording_url=data.get("RecordingUrl", ""),
                               duration=data.get("RecordingDuration"))
     return _twiml(twiml.goodbye("Thank you. We will call you back soon. Goodbye."))
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def voice_whisper(request):
+    """Played to the member of staff who answers a transfer, before the caller is connected."""
+    conversation_id = request.GET.get("conversation", "")
+    try:
+        line = whisper_line(conversation_id)
+    except (VoiceCallDetail.DoesNotExist, ValidationError):
+        line = "A call from Ava. Connecting you now."
+    return _twiml(twiml.say_only(line))

@@ -264,3 +264,134 @@ async def test_when_openai_cannot_be_reached_the_caller_hears_why_and_is_put_thr
     assert twiml.find("Dial").text == "+12125550199"
     call = await ended()
     assert call.end_reason == "upstream_unavailable"
+
+
+@pytest.fixture
+def twilio_rest(settings, twilio_number):
+    """Twilio's REST API (the local fake) and a front desk number, for transfers."""
+    from tests.fakes.twilio_server import FakeTwilio
+
+    settings.FRONT_DESK_PHONE = "+12125550199"
+    with FakeTwilio(account_sid="AC" + "1" * 32, auth_token=TOKEN) as rest:
+        settings.TWILIO_ACCOUNT_SID = rest.account_sid
+        settings.TWILIO_API_BASE_URL = rest.base_url
+        settings.TWILIO_FROM_NUMBER = "+12125550100"
+        yield rest
+
+
+async def signed_post(url, params=None):
+    params = params or {}
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    return await AsyncClient().post(url.removeprefix(PUBLIC_URL), params, headers={"X-Twilio-Signature": signature})
+
+
+async def ask_for_a_person(fake, line):
+    from tests.fakes.realtime_server import Call
+
+    fake.hear("Can I talk to someone at the front desk?")
+    fake.reply(Call("transfer_to_staff", {"reason": "Wants to ask about redness after her peel"}))
+    fake.reply(Say("Of course, I'm putting you through to the front desk now."))
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.say(speech_mulaw("Can I talk to someone at the front desk?"))
+
+
+def tool_outputs(fake):
+    return [json.loads(e["item"]["output"]) for e in fake.events("conversation.item.create")
+            if e["item"]["type"] == "function_call_output"]
+
+
+async def test_in_opening_hours_a_caller_who_asks_for_a_person_is_put_through_with_a_whisper(
+        spa, twilio_number, twilio_rest, lines):
+    from xml.etree import ElementTree
+
+    line, _ = await lines.dial(await answer())
+    await ask_for_a_person(twilio_number, line)
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+
+    assert tool_outputs(twilio_number)[0]["live"] is True
+    # Ava's "putting you through" was heard in full before the line was handed over.
+    assert not line.queued_ms
+    update = twilio_rest.call_updates[0]
+    assert update["sid"] == CALL_SID
+    dial = ElementTree.fromstring(update["Twiml"]).find("Dial")
+    assert dial.get("action") == PUBLIC_URL + "/webhooks/twilio/voice/dialed" and dial.get("timeout") == "20"
+    number = dial.find("Number")
+    assert number.text == "+12125550199"
+
+    # Twilio ends the stream (the new TwiML replaces it); the conversation ends as transferred.
+    await line.hang_up()
+    call = await ended()
+    assert call.end_reason == "transferred" and call.conversation.escalated and call.transfer_outcome == "ringing"
+
+    # Staff pick up and hear the whisper; then the dial ends answered.
+    whisper = await signed_post(number.get("url"))
+    assert whisper.status_code == 200
+    said = ElementTree.fromstring(whisper.content).find("Say").text
+    assert "(212) 555-0142" in said and "redness after her peel" in said
+    dialed = await signed_post(dial.get("action"), {"CallSid": CALL_SID, "DialCallStatus": "completed"})
+    assert [child.tag for child in ElementTree.fromstring(dialed.content)] == ["Hangup"]
+    assert (await db(detail)).transfer_outcome == "completed"
+
+
+async def test_when_nobody_at_the_front_desk_answers_the_caller_leaves_a_message(spa, twilio_number, twilio_rest,
+                                                                                lines):
+    from xml.etree import ElementTree
+
+    line, _ = await lines.dial(await answer())
+    await ask_for_a_person(twilio_number, line)
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+    await line.hang_up()
+    await ended()
+    dialed = await signed_post(PUBLIC_URL + "/webhooks/twilio/voice/dialed",
+                               {"CallSid": CALL_SID, "DialCallStatus": "no-answer"})
+    record = ElementTree.fromstring(dialed.content).find("Record")
+    assert record.get("action") == PUBLIC_URL + "/webhooks/twilio/voice/message"
+    await signed_post(record.get("action"), {"CallSid": CALL_SID, "RecordingUrl": "https://api.twilio.com/RE9",
+                                             "RecordingDuration": "21"})
+    call = await db(detail)
+    assert call.transfer_outcome == "no-answer" and call.recording_url == "https://api.twilio.com/RE9"
+    assert call.conversation.escalated
+
+
+async def test_out_of_hours_ava_takes_the_message_herself_and_nobody_is_rung(spa, twilio_number, twilio_rest, lines,
+                                                                             time_machine):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    time_machine.move_to(datetime(2026, 12, 2, 22, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(
+        ZoneInfo("UTC")), tick=True)
+    line, _ = await lines.dial(await answer())
+    await ask_for_a_person(twilio_number, line)
+    await until(lambda: tool_outputs(twilio_number), timeout=8)
+    await asyncio.sleep(1.5)
+    assert not twilio_rest.call_updates
+    output = tool_outputs(twilio_number)[0]
+    assert "live" not in output and "call you back" in output["what_happens_next"]
+    await line.hang_up()
+    call = await ended()
+    assert call.conversation.escalated and call.end_reason == "caller_hung_up"
+    task = await db(lambda: call.conversation.events.get(type="staff_task").data)
+    assert task["kind"] == "callback" and task["reason"] == "Wants to ask about redness after her peel"
+
+
+async def test_end_call_hangs_up_once_avas_goodbye_has_been_heard(spa, twilio_number, lines):
+    from tests.fakes.realtime_server import Call
+
+    fake = twilio_number
+    fake.hear("That is all thank you.")
+    fake.reply(Call("end_call", {"reason": "caller is done"}))
+    fake.reply(Say("You're welcome, have a lovely day. Goodbye!"))
+    line, _ = await lines.dial(await answer())
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.say(speech_mulaw("That is all thank you."))
+    await until(lambda: line.closed, timeout=10)
+
+    goodbye = [at for name, at in line.marks_echoed if name.endswith(":" + str(speech_ms(
+        "You're welcome, have a lovely day. Goodbye!")))]
+    assert goodbye, "the goodbye's last mark was echoed"
+    closed_at = line.now()
+    assert closed_at >= goodbye[0]  # the line closed after the goodbye had been played, not before
+    call = await ended()
+    assert call.end_reason == "assistant_ended"

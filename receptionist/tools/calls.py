@@ -1,6 +1,7 @@
 """Tools about the conversation itself: handing over to staff, and ending a call."""
 
 from communications import services as communications
+from receptionist.phone.transfer import can_put_through
 from receptionist.tools.info import local_now
 from receptionist.tools.registry import tool
 from scheduling.models import ClinicSettings
@@ -27,6 +28,10 @@ def transfer_to_staff(*, context, reason, urgent=False, callback_phone=""):
             data={"kind": "callback", "reason": reason, "urgent": bool(urgent), "phone": callback_phone,
                   "requested_at": local_now(context, clinic).isoformat()},
         )
+    if context.conversation_id is not None and can_put_through(context.conversation_id):
+        # A phone call in opening hours: the line puts the caller through once Ava has said so.
+        context.effect("transfer", urgent=bool(urgent), reason=reason, live=True)
+        return put_through_result()
     context.effect("transfer", urgent=bool(urgent), reason=reason)
     return transfer_result(urgent=urgent, clinic=clinic)
 
@@ -52,6 +57,13 @@ def transfer_result(*, urgent, clinic):
     if clinic.phone:
         next_step += f" You can also reach the clinic directly at {clinic.phone}."
     return {"transferred": True, "urgent": bool(urgent), "what_happens_next": next_step}
+
+
+def put_through_result():
+    """transfer_to_staff's answer on a phone call the front desk can take now."""
+    return {"transferred": True, "live": True,
+            "what_happens_next": "Tell the caller in one short sentence that you are putting them through to the "
+                                 "front desk now. The call is transferred as soon as you have said it."}
 
 
 def end_call_result():

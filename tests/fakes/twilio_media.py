@@ -96,9 +96,12 @@ class FakeTwilioLine:
                        asyncio.create_task(self._play_loop())]
 
     async def say(self, audio):
-        """Queue the caller's audio (raw mu-law); returns once the line has sent it all, at real-time pace."""
+        """Queue the caller's audio (raw mu-law); returns once the line has sent it all, at real-time pace
+        (or the call ended)."""
         frames = [audio[i:i + FRAME_BYTES].ljust(FRAME_BYTES, b"\xff") for i in range(0, len(audio), FRAME_BYTES)]
         done = asyncio.get_running_loop().create_future()
+        if self.closed:
+            return
         self._outgoing.extend(frames)
         self._outgoing.append(done)
         await done
@@ -157,6 +160,16 @@ class FakeTwilioLine:
         await self._send_text(json.dumps(message))
 
     async def _speak_loop(self):
+        try:
+            await self._speak()
+        finally:
+            # The call is over: whoever waits for their words to be sent stops waiting.
+            for item in self._outgoing:
+                if isinstance(item, asyncio.Future) and not item.done():
+                    item.set_result(None)
+            self._outgoing.clear()
+
+    async def _speak(self):
         # 50 media messages a second, on an absolute schedule so the pace does not drift.
         tick = 0
         while not self.closed:
@@ -172,7 +185,7 @@ class FakeTwilioLine:
                                             "timestamp": str(tick * 20), "payload": base64.b64encode(item).decode()}})
             except Exception:  # the server closed the socket
                 self.closed = True
-                return
+                break
             tick += 1
             await asyncio.sleep(max(0.0, self.started_at + tick * FRAME_SECONDS - time.monotonic()))
 
