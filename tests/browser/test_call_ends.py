@@ -170,5 +170,6 @@ def test_the_test_hook_keeps_only_the_last_entries_it_is_allowed(clinic, setting
     hook = debug(page)
     assert hook["messagesSent"] == ["text", "hangup"]
     assert hook["states"][-1] == "ended" and len(hook["states"]) == 2
-    assert len(hook["played"]) == 2 and len(hook["itemStarts"]) <= 2
+    # Four answers were spoken; how many finished playing before the hang-up depends on timing.
+    assert 1 <= len(hook["played"]) <= 2 and len(hook["itemStarts"]) <= 2
     assert hook["ended"] == "caller_hung_up"
