@@ -8,6 +8,7 @@ upstream reader never waits on the page. OpenAI sends audio faster than real
 time, so the cap must hold a whole reply's burst (20 s by default).
 """
 
+import abc
 import asyncio
 import collections
 import json
@@ -16,38 +17,31 @@ import logging
 log = logging.getLogger(__name__)
 
 
-class PageOutbound:
-    def __init__(self, *, send_text, send_bytes, max_audio_bytes):
-        self._send_text = send_text
-        self._send_bytes = send_bytes
-        self.max_audio_bytes = max_audio_bytes
+class OrderedSender(abc.ABC):
+    """Sends queued messages in order from a task of its own, so the relay loop never waits on the line.
+
+    Subclasses queue items and say how one is sent (`_send`); a send that fails closes the sender,
+    since nothing more can reach that caller.
+    """
+
+    failure = "Sending to the caller failed"
+
+    def __init__(self):
         self._queue = collections.deque()
         self._wake = asyncio.Event()
-        self.audio_bytes = 0
-        self.dropped_audio_bytes = 0
-        self.sent_frames = 0
         self._task = None
         self._closed = False
 
     def start(self):
         self._task = asyncio.ensure_future(self._run())
 
-    def json(self, message):
-        if not self._closed:
-            self._queue.append((True, json.dumps(message, separators=(",", ":"), default=str)))
-            self._wake.set()
-
-    def audio(self, pcm):
-        """Queue one audio frame; False when it was dropped by the cap."""
-        if self._closed:
-            return False
-        if self.audio_bytes + len(pcm) > self.max_audio_bytes:
-            self.dropped_audio_bytes += len(pcm)
-            return False
-        self.audio_bytes += len(pcm)
-        self._queue.append((False, pcm))
+    def _put(self, item, *, first=False):
+        (self._queue.appendleft if first else self._queue.append)(item)
         self._wake.set()
-        return True
+
+    @abc.abstractmethod
+    async def _send(self, item):
+        """Send one queued item to the caller."""
 
     async def _run(self):
         try:
@@ -55,19 +49,13 @@ class PageOutbound:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
-                    is_text, data = self._queue.popleft()
-                    if is_text:
-                        await self._send_text(data)
-                    else:
-                        self.audio_bytes -= len(data)
-                        await self._send_bytes(data)
-                        self.sent_frames += 1
+                    await self._send(self._queue.popleft())
                 if self._closed:
                     return
         except asyncio.CancelledError:
             raise
-        except Exception:  # the page went away mid-send: nothing more can reach it
-            log.debug("Sending to the page failed", exc_info=True)
+        except Exception:  # the caller went away mid-send: nothing more can reach them
+            log.debug(self.failure, exc_info=True)
             self._closed = True
             self._queue.clear()
 
@@ -80,3 +68,40 @@ class PageOutbound:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout)
             except asyncio.TimeoutError:
                 self._task.cancel()
+
+
+class PageOutbound(OrderedSender):
+    failure = "Sending to the page failed"
+
+    def __init__(self, *, send_text, send_bytes, max_audio_bytes):
+        super().__init__()
+        self._send_text = send_text
+        self._send_bytes = send_bytes
+        self.max_audio_bytes = max_audio_bytes
+        self.audio_bytes = 0
+        self.dropped_audio_bytes = 0
+        self.sent_frames = 0
+
+    def json(self, message):
+        if not self._closed:
+            self._put((True, json.dumps(message, separators=(",", ":"), default=str)))
+
+    def audio(self, pcm):
+        """Queue one audio frame; False when it was dropped by the cap."""
+        if self._closed:
+            return False
+        if self.audio_bytes + len(pcm) > self.max_audio_bytes:
+            self.dropped_audio_bytes += len(pcm)
+            return False
+        self.audio_bytes += len(pcm)
+        self._put((False, pcm))
+        return True
+
+    async def _send(self, item):
+        is_text, data = item
+        if is_text:
+            await self._send_text(data)
+        else:
+            self.audio_bytes -= len(data)
+            await self._send_bytes(data)
+            self.sent_frames += 1

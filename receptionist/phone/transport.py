@@ -20,6 +20,7 @@ import time
 
 from channels.db import database_sync_to_async
 
+from receptionist.bridge.outbound import OrderedSender
 from receptionist.bridge.transport import PCMU_8K, CallerError
 from receptionist.phone.transfer import can_put_through, put_through
 from receptionist.phone.vad import COMMIT, START, TurnDetector, TurnSettings
@@ -30,54 +31,25 @@ LAST_WORDS_TIMEOUT = 15.0  # the most the end waits for Ava's last audio to play
 TRANSFER_SPEECH_WAIT = 15.0  # the most a transfer waits for Ava's "putting you through" to be heard
 
 
-class PhoneOutbound:
-    """Messages toward Twilio, in order, from a task of their own so the relay loop never waits on the line.
-    `clear()` drops what is queued and overtakes it."""
+class PhoneOutbound(OrderedSender):
+    """Messages toward Twilio, in order. `clear()` drops what is queued and overtakes it."""
+
+    failure = "Sending to Twilio failed"
 
     def __init__(self, send_text):
+        super().__init__()
         self._send_text = send_text
-        self._queue = collections.deque()
-        self._wake = asyncio.Event()
-        self._task = None
-        self._closed = False
-
-    def start(self):
-        self._task = asyncio.ensure_future(self._run())
 
     def put(self, message):
         if not self._closed:
-            self._queue.append(json.dumps(message, separators=(",", ":")))
-            self._wake.set()
+            self._put(json.dumps(message, separators=(",", ":")))
 
     def clear(self, message):
         self._queue.clear()
-        self._queue.appendleft(json.dumps(message, separators=(",", ":")))
-        self._wake.set()
+        self._put(json.dumps(message, separators=(",", ":")), first=True)
 
-    async def _run(self):
-        try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._queue:
-                    await self._send_text(self._queue.popleft())
-                if self._closed:
-                    return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.debug("Sending to Twilio failed", exc_info=True)
-            self._closed = True
-            self._queue.clear()
-
-    async def close(self, *, timeout=1.0):
-        self._closed = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout)
-            except asyncio.TimeoutError:
-                self._task.cancel()
+    async def _send(self, item):
+        await self._send_text(item)
 
 
 class PhoneTransport:
