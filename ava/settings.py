@@ -191,6 +191,26 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Call recordings: private files, served only to staff through an authenticated view (never a public URL).
+# The local filesystem by default; S3-compatible object storage through django-storages by settings alone
+# (RECORDINGS_STORAGE=s3 with AWS_STORAGE_BUCKET_NAME and, for non-AWS stores, AWS_S3_ENDPOINT_URL;
+# credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role).
+RECORDINGS_ENABLED = env.get_bool("RECORDINGS_ENABLED", True)
+RECORDINGS_ROOT = Path(env.get_str("RECORDINGS_ROOT") or BASE_DIR / "var" / "recordings")
+# Where a call's file is written while the call runs (always local; moved into the storage at the end).
+RECORDINGS_SPOOL_DIR = Path(env.get_str("RECORDINGS_SPOOL_DIR") or BASE_DIR / "var" / "recordings-spool")
+RECORDINGS_STORAGE = env.get_choice("RECORDINGS_STORAGE", "filesystem", choices=("filesystem", "s3"))
+if RECORDINGS_STORAGE == "s3":
+    STORAGES["recordings"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.get_str("AWS_STORAGE_BUCKET_NAME", ""),
+        "endpoint_url": env.get_str("AWS_S3_ENDPOINT_URL", "") or None,
+        "region_name": env.get_str("AWS_S3_REGION_NAME", "") or None,
+        "location": env.get_str("RECORDINGS_S3_PREFIX", "recordings"),
+        "default_acl": "private", "querystring_auth": True, "file_overwrite": False,
+    }}
+else:
+    STORAGES["recordings"] = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {
+        "location": RECORDINGS_ROOT, "base_url": None}}
 # Serve straight from the app folders when collectstatic has not been run (dev, tests).
 WHITENOISE_USE_FINDERS = True
 
@@ -534,6 +554,8 @@ if HTTPS:
 # Retention: messages of conversations that ended more than this many days ago are redacted every
 # night (their outcome, score, channel and times stay, and so do the daily metrics); 0 keeps them forever.
 TRANSCRIPT_RETENTION_DAYS = env.get_int("TRANSCRIPT_RETENTION_DAYS", 365, minimum=0, maximum=100 * 365)
+# Recordings are removed with the transcript's words, or sooner with a retention of their own (0: with the words).
+RECORDING_RETENTION_DAYS = env.get_int("RECORDING_RETENTION_DAYS", 0, minimum=0, maximum=100 * 365)
 # Conversations redacted per transaction (the job loops until none are left).
 RETENTION_BATCH_SIZE = env.get_int("RETENTION_BATCH_SIZE", 200, minimum=1, maximum=10000)
 CELERY_BEAT_SCHEDULE["communications-redact-expired-transcripts"] = {

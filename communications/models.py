@@ -199,6 +199,9 @@ class Message(models.Model):
     # upstream item order rather than by arrival.
     position = models.PositiveIntegerField(default=0)
     upstream_item_id = models.CharField(max_length=64, blank=True, help_text="The Realtime item this utterance came from.")
+    # Where the words are in the call's recording (milliseconds from its start); empty off calls.
+    recording_start_ms = models.PositiveIntegerField(null=True, blank=True)
+    recording_end_ms = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -244,6 +247,49 @@ class VoiceCallDetail(models.Model):
 
     def __str__(self):
         return f"Call details of {self.conversation_id}"
+
+
+def recordings_storage():
+    """The "recordings" storage (settings.STORAGES): private files, never under a public URL."""
+    from django.core.files.storage import storages
+
+    return storages["recordings"]
+
+
+class CallRecording(models.Model):
+    """A call as the caller heard it: the caller on the left, Ava (cut where she was interrupted) on the right.
+
+    Written to a local spool file while the call runs (Ogg pages, playable up to the last page if the
+    process dies), then moved into the recordings storage. Retention and forgetting remove the file and
+    keep this row's figures.
+    """
+
+    class State(models.TextChoices):
+        RECORDING = "recording", "Recording"
+        COMPLETE = "complete", "Complete"
+        PARTIAL = "partial", "Partial: the call's process ended before the call did"
+        FAILED = "failed", "Failed: could not be written"
+        REMOVED = "removed", "Removed by retention or forgetting"
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="recording")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECORDING)
+    file = models.FileField(storage=recordings_storage, upload_to="calls/%Y/%m/%d/", max_length=255, blank=True)
+    spool_path = models.CharField(max_length=500, blank=True, help_text="The file being written while the call runs.")
+    content_type = models.CharField(max_length=40, default="audio/ogg")
+    sample_rate = models.PositiveIntegerField(default=24000)
+    channels = models.PositiveSmallIntegerField(default=2)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "started_at"], name="recording_state_started")]
+
+    def __str__(self):
+        return f"Recording of {self.conversation_id}"
 
 
 class SmsDetail(models.Model):
