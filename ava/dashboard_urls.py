@@ -13,6 +13,8 @@ urlpatterns = [
     path("", analytics_views.overview, name="home"),
     path("inbox/", communications_views.inbox, name="inbox"),
     path("conversations/<uuid:pk>/", communications_views.conversation_detail, name="conversation"),
+    path("conversations/<uuid:pk>/recording/", communications_views.conversation_recording,
+         name="conversation-recording"),
     path("conversations/<uuid:pk>/rescore/", analytics_views.rescore, name="conversation-rescore"),
     path("customers/", communications_views.customers, name="customers"),
     path("customers/<int:pk>/", communications_views.customer_detail, name="customer"),

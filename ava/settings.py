@@ -561,6 +561,10 @@ RETENTION_BATCH_SIZE = env.get_int("RETENTION_BATCH_SIZE", 200, minimum=1, maxim
 CELERY_BEAT_SCHEDULE["communications-redact-expired-transcripts"] = {
     "task": "communications.tasks.redact_expired_transcripts", "schedule": crontab(hour=3, minute=41),
 }
+# Recordings past RECORDING_RETENTION_DAYS go, and files an earlier removal could not delete are retried.
+CELERY_BEAT_SCHEDULE["communications-remove-expired-recordings"] = {
+    "task": "communications.tasks.remove_expired_recordings", "schedule": crontab(hour=3, minute=11),
+}
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {

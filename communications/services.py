@@ -22,6 +22,7 @@ from communications.models import (
     VoiceCallDetail,
 )
 from communications.phones import normalise_phone
+from communications.recordings import remove_recordings
 from communications.signals import conversation_ended, conversations_redacted, customer_forgotten
 
 NAME_MAX_LENGTH = Customer._meta.get_field("name").max_length
@@ -327,6 +328,8 @@ def _redact_conversations(conversation_ids, *, reason, at):
     OutboundMessage.objects.filter(message__conversation_id__in=conversation_ids).update(
         to="", subject="", body=REDACTED, headers={}, error_message="", metadata={"redacted": True})
     VoiceCallDetail.objects.filter(conversation_id__in=conversation_ids).update(recording_url="")
+    # The calls' recordings go with the words (their files after the commit); duration and size stay.
+    remove_recordings(conversation_ids=conversation_ids, at=at)
     events = list(CommunicationEvent.objects.filter(conversation_id__in=conversation_ids).only("id", "data"))
     for event in events:
         event.data = scrub(event.data)
@@ -378,8 +381,8 @@ def redact_expired_transcripts(*, now=None, batch_size=None, max_batches=None):
 def forget_customer(*, customer):
     """Erase a customer's personal data for good and keep what the clinic counts.
 
-    Name, phone, email and notes go; so do the words of all their conversations (as retention
-    does), the texts and emails sent to them, and their appointments' notes. The row stays,
+    Name, phone, email and notes go; so do the words and recordings of all their conversations (as
+    retention does), the texts and emails sent to them, and their appointments' notes. The row stays,
     anonymous, so their appointments keep service, provider and time and the figures keep
     their conversations. The caller records who asked (conventions.audit). Returns the customer.
     """

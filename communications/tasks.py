@@ -1,4 +1,4 @@
-"""Celery tasks for SMS and email: thin wrappers around communications.messaging and communications.threads."""
+"""Celery tasks for SMS and email, threads and retention: thin wrappers around communications' services."""
 
 import logging
 
@@ -7,6 +7,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
 from communications.messaging import delivery
+from communications.recordings import remove_expired_recordings as remove_recordings
 from communications.services import redact_expired_transcripts as redact_transcripts
 from communications.threads import close_timed_out_threads as close_threads
 
@@ -49,3 +50,15 @@ def redact_expired_transcripts():
     if count:
         log.info("Retention: redacted %d conversations older than %d days", count, settings.TRANSCRIPT_RETENTION_DAYS)
     return count
+
+
+@shared_task(acks_late=True, ignore_result=True,
+             reports={"removed": "recordings removed", "files_deleted": "files deleted"})
+def remove_expired_recordings():
+    """Beat, nightly: remove recordings past RECORDING_RETENTION_DAYS (when set), and delete any file an
+    earlier removal could not delete. The rows keep their figures."""
+    result = remove_recordings()
+    if result["removed"]:
+        log.info("Retention: removed %d recordings older than %d days", result["removed"],
+                 settings.RECORDING_RETENTION_DAYS)
+    return result

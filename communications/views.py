@@ -1,15 +1,25 @@
 """Staff pages of conversations: the inbox, a conversation, the customers, a customer."""
 
+import logging
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from communications.forms import CustomerSearchForm, InboxFilterForm, MergeCustomerForm
 from communications.models import Conversation, Customer
 from communications.phones import normalise_phone
+from communications.recordings import (
+    RecordingFileMissing,
+    download_name,
+    file_response,
+    is_playable,
+    why_not_playable,
+)
 from communications.selectors import (
     conversation_timeline,
     conversations_for_inbox,
@@ -23,6 +33,8 @@ from communications.usage import conversation_cost
 from conventions import audit
 from conventions.access import is_owner, owner_required, staff_required
 from conventions.paging import page_of
+
+log = logging.getLogger(__name__)
 
 INBOX_PAGE_SIZE = 25
 CUSTOMERS_PAGE_SIZE = 25
@@ -52,15 +64,51 @@ def inbox(request):
 @staff_required
 @audit.audited("conversation", audit.Action.VIEW)
 def conversation_detail(request, pk):
-    conversation = get_object_or_404(Conversation.objects.select_related("customer", "score"), pk=pk)
+    conversation = get_object_or_404(Conversation.objects.select_related("customer", "score", "recording"), pk=pk)
+    recording = getattr(conversation, "recording", None)
     context = {
         "conversation": conversation,
         "timeline": conversation_timeline(conversation),
         "voice": getattr(conversation, "voice", None),
         "appointments": conversation.appointments.select_related("service", "provider"),
         "cost": conversation_cost(conversation.pk),
+        "recording": recording,
+        "playable": is_playable(recording),
+        "not_playable_because": why_not_playable(recording, conversation),
+        "can_download": is_owner(request.user),
     }
     return render(request, "dashboard/conversation.html", context)
+
+
+@staff_required
+@require_safe
+def conversation_recording(request, pk):
+    """The call's recording, for the page's player (HTTP ranges, so it seeks) or, for owners, as a download.
+
+    One audit entry per listen, not per request: a player asks for many ranges while it seeks, but a
+    listen (or a download) begins with a request from the first byte, so only that one is recorded.
+    (Opening the page fetches the start for the length; that is recorded too: the audio left the server.)
+    """
+    conversation = get_object_or_404(Conversation.objects.select_related("recording"), pk=pk)
+    recording = getattr(conversation, "recording", None)
+    download = request.GET.get("download") == "1"
+    if download and not is_owner(request.user):
+        raise PermissionDenied("Only owners can download recordings.")
+    if not is_playable(recording):
+        reason = why_not_playable(recording, conversation) if conversation.channel == "voice" else "Not a call."
+        return HttpResponseNotFound(reason, content_type="text/plain; charset=utf-8")
+    try:
+        response, starts_at_zero = file_response(request, recording, filename=download_name(conversation),
+                                                 as_attachment=download)
+    except RecordingFileMissing:
+        log.warning("Recording %s: its file %s is missing from the storage", recording.pk, recording.file.name)
+        return HttpResponseNotFound("This call's recording file is missing from the storage.",
+                                    content_type="text/plain; charset=utf-8")
+    if starts_at_zero and request.method == "GET":
+        audit.record(request=request, action=audit.Action.EXPORT if download else audit.Action.VIEW,
+                     object_type="recording", object_id=conversation.pk,
+                     description="Recording downloaded" if download else "Recording played")
+    return response
 
 
 @staff_required
