@@ -416,6 +416,7 @@ class OutboundMessage(models.Model):
         REPLY = "reply", "Reply"
         CONFIRMATION = "confirmation", "Confirmation"
         REMINDER = "reminder", "Reminder"
+        FRONT_DESK = "front_desk", "Front desk note"  # a phone message taken for the staff (receptionist)
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(max_length=15, choices=Kind.choices)
