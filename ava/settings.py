@@ -362,6 +362,10 @@ FRONT_DESK_PHONE = env.get_str("FRONT_DESK_PHONE", "")
 if FRONT_DESK_PHONE and not (FRONT_DESK_PHONE[:1] == "+" and FRONT_DESK_PHONE[1:].isdigit()
                              and 7 <= len(FRONT_DESK_PHONE) <= 16):
     raise ImproperlyConfigured("FRONT_DESK_PHONE must be a number in E.164, such as +12125550100.")
+# Where the front desk is emailed when a phone caller leaves a message (FRONT_DESK_PHONE gets a text).
+FRONT_DESK_EMAIL = env.get_str("FRONT_DESK_EMAIL", "").strip()
+if FRONT_DESK_EMAIL and ("@" not in FRONT_DESK_EMAIL or " " in FRONT_DESK_EMAIL):
+    raise ImproperlyConfigured("FRONT_DESK_EMAIL must be an email address, such as desk@clinic.example.")
 # The media stream must connect within this many seconds of the call's webhook (its signed token expires).
 PHONE_STREAM_TOKEN_MAX_AGE_SECONDS = env.get_int("PHONE_STREAM_TOKEN_MAX_AGE_SECONDS", 60, minimum=5, maximum=3600)
 # Phone calls Ava answers at once (each holds an OpenAI session); beyond it callers go to the front desk.
