@@ -91,7 +91,7 @@ _CUSTOMER = {
 }
 _CUSTOMER_REF = {key: _CUSTOMER[key] for key in ("id", "name", "phone", "email")}
 _CONVERSATION = {
-    "id": "6f1c2b9e-3d47-4a8e-9a51-0c2f7d6e8b14", "channel": "voice", "status": "completed",
+    "id": "6f1c2b9e-3d47-4a8e-9a51-0c2f7d6e8b14", "channel": "voice", "source": "phone", "status": "completed",
     "customer": _CUSTOMER_REF, "started_at": "2026-03-02T10:15:04-05:00",
     "last_activity_at": "2026-03-02T10:18:41-05:00", "ended_at": "2026-03-02T10:18:41-05:00",
     "duration_seconds": 217, "outcome": "booked", "sentiment": "positive", "satisfaction_score": 9,
@@ -143,6 +143,7 @@ _DETAIL_EXAMPLES = [
         **_DETAIL, "id": "0b7e4d9a-21c5-4f0e-8c3b-5d9a6e2f1c70", "channel": "sms", "duration_seconds": None,
         "ended_at": None, "status": "active", "outcome": "", "sentiment": "", "satisfaction_score": None,
         "summary": "", "success_markers": [], "scored_at": None, "scorer": "", "scorer_version": "", "voice": None,
+        "source": None,
         "messages": [_SMS_MESSAGE], "events": [], "appointments": [],
         "cost": {"currency": "USD", "total": None, "known_cost": "0.0079", "unknown_records": 1, "parts": [
             {"part": "text", "label": "Text replies", "cost": None, "known_cost": "0", "records": 1,
@@ -308,14 +309,14 @@ class CommunicationListView(generics.ListAPIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         conversations = conversations_for_inbox(
-            channel=self.channel or params.get("channel"), status=params.get("status"),
+            channel=self.channel or params.get("channel"), source=params.get("source"), status=params.get("status"),
             outcome=params.get("outcome"), sentiment=params.get("sentiment"), escalated=params.get("escalated"),
             date_from=params.get("date_from"), date_to=params.get("date_to"), customer_id=params.get("customer"),
             q=params["search"].strip(), sort=params["sort"],
             # The clinic's days: ClinicTimeZoneMiddleware has activated its zone.
             tz=timezone.get_current_timezone(),
         )
-        return conversations.select_related("voice") if self.channel == Channel.VOICE else conversations
+        return conversations
 
 
 def _conversation_with_everything(channel=None):

@@ -1,6 +1,6 @@
 from django import forms
 
-from communications.models import Channel, Conversation, Outcome, Sentiment
+from communications.models import Channel, Conversation, Outcome, Sentiment, VoiceCallDetail
 from communications.selectors import SORTS
 
 
@@ -10,6 +10,8 @@ class InboxFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=200,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, phone, email or words said"}))
     channel = forms.ChoiceField(required=False, choices=[("", "All channels"), *Channel.choices])
+    source = forms.ChoiceField(required=False, label="Calls", choices=[
+        ("", "All calls"), (VoiceCallDetail.Source.PHONE, "Phone calls"), (VoiceCallDetail.Source.WEB, "Web calls")])
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Conversation.Status.choices])
     outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *Outcome.choices])
     sentiment = forms.ChoiceField(required=False, choices=[("", "Any sentiment"), *Sentiment.choices])
@@ -25,6 +27,8 @@ class InboxFilterForm(forms.Form):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             self.add_error("date_to", "The end date is before the start date.")
+        if data.get("source") and data.get("channel") not in ("", None, Channel.VOICE):
+            self.add_error("source", "Phone and web calls are voice calls: choose Voice call or All channels.")
         if data.get("score_min") is not None and data.get("score_max") is not None and data["score_max"] < data["score_min"]:
             self.add_error("score_max", "The highest score is below the lowest.")
         return data
@@ -35,6 +39,7 @@ class InboxFilterForm(forms.Form):
         return {
             "q": (data.get("q") or "").strip(),
             "channel": data.get("channel") or None,
+            "source": data.get("source") or None,
             "status": data.get("status") or None,
             "outcome": data.get("outcome") or None,
             "sentiment": data.get("sentiment") or None,

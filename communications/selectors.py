@@ -8,7 +8,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Subquery
 
-from communications.models import Conversation, Customer, Message
+from communications.models import Channel, Conversation, Customer, Message
 from communications.phones import normalise_phone
 from conventions.clinic_time import day_bounds
 from conventions.paging import Page
@@ -22,17 +22,21 @@ SORTS = {
 }
 
 
-def conversations_for_inbox(*, channel=None, status=None, outcome=None, sentiment=None, date_from=None, date_to=None,
-                            escalated=None, score_min=None, score_max=None, customer_id=None, q="", sort="newest",
-                            tz=None):
+def conversations_for_inbox(*, channel=None, source=None, status=None, outcome=None, sentiment=None, date_from=None,
+                            date_to=None, escalated=None, score_min=None, score_max=None, customer_id=None, q="",
+                            sort="newest", tz=None):
     """Conversations matching the inbox's filters, newest first by default.
 
+    `source` ("phone" or "web", VoiceCallDetail.Source) keeps the voice calls that came that way.
     Dates are days in the clinic's zone `tz`, both ends included. `q` matches the
     customer's name, email or phone and words anywhere in the transcript.
     """
-    qs = Conversation.objects.select_related("customer")
+    # The call's details come along: each voice row says phone (with the number) or web.
+    qs = Conversation.objects.select_related("customer", "voice")
     if channel:
         qs = qs.filter(channel=channel)
+    if source:
+        qs = qs.filter(channel=Channel.VOICE, voice__source=source)
     if status:
         qs = qs.filter(status=status)
     if outcome:
@@ -132,7 +136,7 @@ def customer_summary(customer):
 
 def customer_timeline(customer):
     """Conversations and appointments of one customer, newest first: [(when, kind, obj)]."""
-    entries = [(c.started_at, "conversation", c) for c in customer.conversations.all()]
+    entries = [(c.started_at, "conversation", c) for c in customer.conversations.select_related("voice")]
     entries += [(a.start, "appointment", a) for a in customer.appointments.select_related("service", "provider")]
     return sorted(entries, key=lambda entry: entry[0], reverse=True)
 

@@ -146,14 +146,24 @@ class ConversationSerializer(serializers.ModelSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, help_text="Empty until scored.")
     sentiment = serializers.ChoiceField(choices=Sentiment.choices, allow_blank=True, help_text="Empty until scored.")
     duration_seconds = serializers.IntegerField(allow_null=True, help_text="Empty while it goes on.")
+    source = serializers.SerializerMethodField(help_text="Voice calls: phone or web (the call page); "
+                                                         "empty on other channels.")
 
     class Meta:
         model = Conversation
         fields = [
-            "id", "channel", "status", "customer", "started_at", "last_activity_at", "ended_at", "duration_seconds",
-            "outcome", "sentiment", "satisfaction_score", "escalated", "summary",
+            "id", "channel", "source", "status", "customer", "started_at", "last_activity_at", "ended_at",
+            "duration_seconds", "outcome", "sentiment", "satisfaction_score", "escalated", "summary",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=VoiceCallDetail.Source.choices, allow_null=True))
+    def get_source(self, conversation):
+        # Read through the one-to-one (select_related by the lists); a call without details is null too.
+        if conversation.channel != Channel.VOICE:
+            return None
+        voice = getattr(conversation, "voice", None)  # None when the row is missing (DoesNotExist is an AttributeError)
+        return voice.source if voice else None
 
 
 class VoiceCallDetailSerializer(serializers.ModelSerializer):
@@ -323,6 +333,8 @@ class ConversationFilterSerializer(serializers.Serializer):
     """The query of GET /api/admin/communications (and /api/admin/calls, without `channel`)."""
 
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    source = serializers.ChoiceField(choices=VoiceCallDetail.Source.choices, required=False,
+                                     help_text="Voice calls that came by phone, or from the call page (web).")
     status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
     sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
@@ -345,6 +357,9 @@ class ConversationFilterSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
             raise serializers.ValidationError({"date_to": ["The end date is before the start date."]})
+        if attrs.get("source") and attrs.get("channel", Channel.VOICE) != Channel.VOICE:
+            raise serializers.ValidationError({"source": ["Phone and web calls are voice calls: give channel=voice "
+                                                          "or no channel."]})
         return attrs
 
 
