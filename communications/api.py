@@ -106,14 +106,15 @@ _APPOINTMENT = {
 _MESSAGES = [
     {"id": 901, "position": 0, "direction": "outbound", "author": "assistant", "content": "Thank you for calling "
      "Glow Med Spa, this is Ava. How can I help?", "sent_at": "2026-03-02T10:15:05-05:00", "upstream_item_id":
-     "item_C9a1", "metadata": {}, "sms": None, "email": None},
+     "item_C9a1", "metadata": {}, "recording_start_ms": 0, "recording_end_ms": 3840, "sms": None, "email": None},
     {"id": 902, "position": 1, "direction": "inbound", "author": "customer", "content": "I'd like a HydraFacial on "
      "Friday afternoon.", "sent_at": "2026-03-02T10:15:12-05:00", "upstream_item_id": "item_C9a2", "metadata": {},
-     "sms": None, "email": None},
+     "recording_start_ms": 5120, "recording_end_ms": 7460, "sms": None, "email": None},
 ]
 _SMS_MESSAGE = {
     "id": 955, "position": 0, "direction": "inbound", "author": "customer", "content": "Can I move my Friday visit?",
-    "sent_at": "2026-03-03T09:02:11-05:00", "upstream_item_id": "", "metadata": {}, "email": None,
+    "sent_at": "2026-03-03T09:02:11-05:00", "upstream_item_id": "", "metadata": {}, "recording_start_ms": None,
+    "recording_end_ms": None, "email": None,
     "sms": {"provider_message_id": "SM0f3e9c2b1a", "from_number": "+12125550142", "to_number": "+12125550100",
             "delivery_status": "received", "status_updated_at": "2026-03-03T09:02:11-05:00", "sent_at": None,
             "delivered_at": None, "error_code": "", "error_message": "", "segments": 1, "media_urls": []},
@@ -123,7 +124,10 @@ _EVENT = {"id": 311, "type": "tool_call", "at": "2026-03-02T10:16:30-05:00", "me
 _DETAIL = {
     **_CONVERSATION, "frustration_indicators": [], "success_markers": ["booked on the first try"],
     "scored_at": "2026-03-02T10:19:02-05:00", "scorer": "openai", "scorer_version": "gpt-4.1-mini",
-    "metadata": {}, "voice": _VOICE, "messages": _MESSAGES, "events": [_EVENT], "appointments": [_APPOINTMENT],
+    "metadata": {}, "voice": _VOICE, "recording": {
+        "url": "https://ava.example.com/dashboard/conversations/6f1c2b9e-3d47-4a8e-9a51-0c2f7d6e8b14/recording/",
+        "duration_ms": 216840, "state": "complete", "content_type": "audio/ogg"},
+    "messages": _MESSAGES, "events": [_EVENT], "appointments": [_APPOINTMENT],
     "cost": {"currency": "USD", "total": "0.084213", "known_cost": "0.084213", "unknown_records": 0, "parts": [
         {"part": "voice", "label": "Voice", "cost": "0.082114", "known_cost": "0.082114", "records": 6,
          "unknown_records": 0, "models": ["gpt-realtime-2.1"]},
@@ -143,7 +147,7 @@ _DETAIL_EXAMPLES = [
         **_DETAIL, "id": "0b7e4d9a-21c5-4f0e-8c3b-5d9a6e2f1c70", "channel": "sms", "duration_seconds": None,
         "ended_at": None, "status": "active", "outcome": "", "sentiment": "", "satisfaction_score": None,
         "summary": "", "success_markers": [], "scored_at": None, "scorer": "", "scorer_version": "", "voice": None,
-        "source": None,
+        "source": None, "recording": None,
         "messages": [_SMS_MESSAGE], "events": [], "appointments": [],
         "cost": {"currency": "USD", "total": None, "known_cost": "0.0079", "unknown_records": 1, "parts": [
             {"part": "text", "label": "Text replies", "cost": None, "known_cost": "0", "records": 1,
@@ -320,7 +324,7 @@ class CommunicationListView(generics.ListAPIView):
 
 
 def _conversation_with_everything(channel=None):
-    conversations = Conversation.objects.select_related("customer", "voice", "score").prefetch_related(
+    conversations = Conversation.objects.select_related("customer", "voice", "score", "recording").prefetch_related(
         # Messages in transcript order (Message.Meta), each with its SMS or email details.
         Prefetch("messages", queryset=Message.objects.select_related("sms", "email")),
         "events",
@@ -335,13 +339,18 @@ class CommunicationDetailView(APIView):
     @extend_schema(
         tags=["communications"],
         summary="A conversation: its messages with their SMS or email details, its events and its bookings",
+        description=(
+            "A call also gives its `recording` (the staff page that plays it, its length and state) and each "
+            "message's place in it (`recording_start_ms`, `recording_end_ms`)."
+        ),
         parameters=[CONVERSATION_ID],
         responses=s.ConversationDetailSerializer,
         examples=_DETAIL_EXAMPLES,
     )
     def get(self, request, pk):
         conversation = get_object_or_404(_conversation_with_everything(), pk=pk)
-        return Response(s.ConversationDetailSerializer(conversation).data)
+        # The request makes the recording's address absolute.
+        return Response(s.ConversationDetailSerializer(conversation, context={"request": request}).data)
 
 
 # --- Calls: voice conversations under the old system's paths -----------------------------------------
@@ -372,7 +381,7 @@ class CallDetailView(APIView):
     )
     def get(self, request, pk):
         call = get_object_or_404(_conversation_with_everything(Channel.VOICE), pk=pk)
-        return Response(s.ConversationDetailSerializer(call).data)
+        return Response(s.ConversationDetailSerializer(call, context={"request": request}).data)
 
 
 @audited_api("transcript", GET="view")

@@ -7,11 +7,13 @@ clinic's zone and DRF's DateTimeField writes in the active zone.
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from communications.models import (
+    CallRecording,
     Channel,
     CommunicationEvent,
     Conversation,
@@ -25,6 +27,7 @@ from communications.models import (
     VoiceCallDetail,
 )
 from communications.phones import normalise_phone
+from communications.recordings import is_playable
 from communications.selectors import SORTS
 from communications.usage import conversation_cost
 
@@ -217,9 +220,14 @@ class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "position", "direction", "author", "content", "sent_at", "upstream_item_id", "metadata", "sms", "email",
+            "id", "position", "direction", "author", "content", "sent_at", "upstream_item_id", "metadata",
+            "recording_start_ms", "recording_end_ms", "sms", "email",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "recording_start_ms": {"help_text": "Where the words start in the call's recording (ms); empty off calls."},
+            "recording_end_ms": {"help_text": "Where they end (ms); empty when unknown."},
+        }
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -271,11 +279,37 @@ class CostSerializer(serializers.Serializer):
     parts = CostPartSerializer(many=True, help_text="voice, transcription, text, scoring, telephony: those it has.")
 
 
+class RecordingSerializer(serializers.ModelSerializer):
+    """A call's recording: where staff play it, how long it is, and whether there is anything to play."""
+
+    url = serializers.SerializerMethodField(help_text=(
+        "The staff page that serves it (signed-in staff; HTTP ranges; `?download=1` for owners). "
+        "Null while the call is recorded, or when it failed or was removed."))
+    state = serializers.ChoiceField(choices=CallRecording.State.choices, help_text=(
+        "recording (the call goes on), complete, partial (the call's process ended first: it plays up to "
+        "there), failed, removed (retention or forgetting: duration_ms is kept, the audio is gone)."))
+    duration_ms = serializers.IntegerField(allow_null=True, help_text="Its length in milliseconds; empty while recorded.")
+
+    class Meta:
+        model = CallRecording
+        fields = ["url", "duration_ms", "state", "content_type"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_url(self, recording):
+        if not is_playable(recording):
+            return None
+        path = reverse("dashboard:conversation-recording", args=[recording.conversation_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
 class ConversationDetailSerializer(ConversationSerializer):
     frustration_indicators = serializers.ListField(child=serializers.CharField())
     success_markers = serializers.ListField(child=serializers.CharField())
     metadata = serializers.DictField()
     voice = VoiceCallDetailSerializer(allow_null=True, help_text="Voice calls only.")
+    recording = RecordingSerializer(allow_null=True, help_text="A call's recording; null when it was not recorded.")
     messages = MessageSerializer(many=True, help_text="In transcript order.")
     events = EventSerializer(many=True, help_text="Tool calls, barge-ins, escalations, errors, … in time order.")
     appointments = AppointmentBriefSerializer(many=True, help_text="Booked, moved or cancelled in this conversation.")
@@ -289,7 +323,7 @@ class ConversationDetailSerializer(ConversationSerializer):
     class Meta(ConversationSerializer.Meta):
         fields = [
             *ConversationSerializer.Meta.fields, "frustration_indicators", "success_markers", "scored_at", "scorer",
-            "scorer_version", "metadata", "voice", "messages", "events", "appointments", "cost",
+            "scorer_version", "metadata", "voice", "recording", "messages", "events", "appointments", "cost",
         ]
         read_only_fields = fields
 
