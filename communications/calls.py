@@ -40,11 +40,10 @@ def open_phone_call(*, call_sid, from_number, to_number, metadata=None):
     customer = Customer.objects.filter(phone=caller, forgotten_at=None).first() if caller else None
     try:
         with transaction.atomic():
-            conversation = services.start_conversation(channel=Channel.VOICE, customer=customer,
-                                                       metadata={"call_sid": call_sid, **(metadata or {})})
-            VoiceCallDetail.objects.filter(conversation=conversation).update(
-                source=VoiceCallDetail.Source.PHONE, call_sid=call_sid, from_number=caller,
-                to_number=phone_number_or_blank(to_number))
+            conversation = services.start_conversation(
+                channel=Channel.VOICE, customer=customer, metadata={"call_sid": call_sid, **(metadata or {})},
+                voice={"source": VoiceCallDetail.Source.PHONE, "call_sid": call_sid, "from_number": caller,
+                       "to_number": phone_number_or_blank(to_number)})
     except IntegrityError:
         # The same call's webhook twice at once: the other request opened it.
         return VoiceCallDetail.objects.select_related("conversation").get(call_sid=call_sid).conversation

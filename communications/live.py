@@ -20,7 +20,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from communications.models import Conversation
+from communications.models import Channel, Conversation
+from communications.phones import display_phone
 from communications.selectors import last_messages
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,24 @@ def _iso(moment):
     return moment.isoformat() if moment else None
 
 
+def _call_details(conversation):
+    """A voice conversation's VoiceCallDetail when it is loaded (select_related, or just created), else None."""
+    if conversation.channel != Channel.VOICE or not Conversation.voice.is_cached(conversation):
+        return None
+    return getattr(conversation, "voice", None)  # a missing row raises DoesNotExist, an AttributeError
+
+
 def conversation_payload(conversation):
-    """What Live now needs of one conversation (no query: the customer is read only if loaded)."""
+    """What Live now needs of one conversation (no query: the customer and the call's details are read only if
+    loaded). A call is named for how it came, "Phone call" (with the caller's number) or "Web call"."""
     customer = conversation.customer if conversation.customer_id else None
+    call = _call_details(conversation)
     return {
         "id": str(conversation.pk),
         "channel": conversation.channel,
-        "channel_label": conversation.get_channel_display(),
+        "channel_label": call.get_source_display() if call else conversation.get_channel_display(),
+        "source": call.source if call else "",
+        "caller": display_phone(call.from_number) if call else "",
         "customer": str(customer) if customer else "",
         "customer_id": conversation.customer_id,
         "status": conversation.status,
@@ -180,7 +192,7 @@ def live_conversations(*, limit=LIVE_LIMIT):
     newest messages.
     """
     conversations = list(
-        Conversation.objects.filter(status=Conversation.Status.ACTIVE).select_related("customer")
+        Conversation.objects.filter(status=Conversation.Status.ACTIVE).select_related("customer", "voice")
         .order_by("started_at")[:limit]
     )
     latest = last_messages([c.pk for c in conversations])

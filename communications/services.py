@@ -138,13 +138,15 @@ def update_customer(*, customer, **changes):
     return _unique_retrying(update)
 
 
-def start_conversation(*, channel, customer=None, metadata=None, at=None):
+def start_conversation(*, channel, customer=None, metadata=None, at=None, voice=None):
+    """Open a conversation and tell Live now. `voice`: the call's VoiceCallDetail fields (a phone call's
+    source and numbers), set before Live now hears of it so it shows a phone call as one."""
     at = at or timezone.now()
     conversation = Conversation.objects.create(
         channel=channel, customer=customer, started_at=at, last_activity_at=at, metadata=metadata or {}
     )
     if channel == "voice":
-        VoiceCallDetail.objects.create(conversation=conversation)
+        VoiceCallDetail.objects.create(conversation=conversation, **(voice or {}))
     live.publish_started(conversation)
     return conversation
 

@@ -122,7 +122,7 @@ async def test_a_conversation_that_starts_speaks_and_ends_is_pushed_to_live_now(
     conversation = await db(start_conversation, channel="voice", customer=dana)
     started = await receive(communicator)
     assert started["op"] == "upsert" and started["id"] == str(conversation.pk)
-    assert "Dana Reyes" in started["html"] and "Voice call" in started["html"]
+    assert "Dana Reyes" in started["html"] and "Web call" in started["html"]  # the call page's
     assert f'data-since="{conversation.started_at.isoformat()}"' in started["html"]
 
     await db(add_message, conversation_id=conversation.pk, author="customer", content="I'd like a HydraFacial <b>soon</b>")
