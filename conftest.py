@@ -55,3 +55,12 @@ def owner_user(django_user_model):
 def admin_client_owner(client, owner_user):
     client.force_login(owner_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _recordings_in_tmp(settings, tmp_path):
+    """Every test's call recordings (spool and storage) go to its own tmp_path, never the project's var/."""
+    settings.RECORDINGS_SPOOL_DIR = tmp_path / "recordings-spool"
+    settings.STORAGES = {**settings.STORAGES, "recordings": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path / "recordings", "base_url": None}}}
