@@ -2,8 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 
 from communications.models import (
+    CallRecording,
     CommunicationEvent,
     Conversation,
     Customer,
@@ -109,4 +112,37 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallRecording)
+class CallRecordingAdmin(AuditedAdmin):
+    """Recordings, read-only: the recorder writes them, retention and forgetting remove them. No upload."""
+
+    list_display = ["started_at", "conversation", "state", "duration_ms", "size_bytes", "removed_at"]
+    list_filter = ["state"]
+    date_hierarchy = "started_at"
+    list_select_related = ["conversation"]
+    fields = ["conversation", "state", "listen", "file_name", "content_type", "sample_rate", "channels",
+              "duration_ms", "size_bytes", "started_at", "finished_at", "removed_at", "error"]
+    readonly_fields = fields
+
+    @admin.display(description="File")
+    def file_name(self, recording):
+        return recording.file.name or "–"
+
+    @admin.display(description="Listen")
+    def listen(self, recording):
+        # Served by the staff view (ranges, audit), never by a storage URL.
+        url = reverse("dashboard:conversation", args=[recording.conversation_id])
+        return format_html('<a href="{}">On the conversation\'s page</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row would leave its file behind: recordings go through retention or forgetting.
         return False
