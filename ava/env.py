@@ -146,4 +146,11 @@ def get_database(name, default):
         # connections would pile up; psycopg's pool reuses connections instead.
         config["CONN_MAX_AGE"] = 0
         config.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 20, "timeout": 10}
+    else:
+        # `make run` is three processes on one file (web, worker, beat). WAL lets readers and the writer
+        # overlap; IMMEDIATE takes the write lock at BEGIN, so a transaction that reads then writes waits
+        # its turn (timeout) instead of failing at once with "database is locked" when another wrote first.
+        config.setdefault("OPTIONS", {}).update(
+            transaction_mode="IMMEDIATE", timeout=20,
+            init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     return config

@@ -167,7 +167,7 @@ CELERY_BEAT_SCHEDULE = {}
 # Beat records a heartbeat every 15 s (housekeeping.beat), so
 # /health can tell a beat that stopped from one with nothing due.
 CELERY_BEAT_SCHEDULER = "housekeeping.beat:RecordingScheduler"
-CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env.get_str("CELERY_BEAT_SCHEDULE_FILENAME") or str(BASE_DIR / "var" / "celerybeat-schedule")
 
 # --- Auth, i18n, static -----------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

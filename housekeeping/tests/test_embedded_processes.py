@@ -80,16 +80,23 @@ def wait_for(check, timeout, what):
 def test_make_run_s_worker_and_beat_do_the_periodic_work_and_stop_on_one_ctrl_c(tmp_path):
     # Nothing set but the files' places (and a Twilio token, to sign a text): the embedded defaults, the
     # SQLite channel layer included (pytest.ini sets the suite's own to memory).
+    # Nothing of the suite's own libfaketime (CI runs the suite under it) reaches these processes: their
+    # offset below is from the real clock, which is what libfaketime adds a "+Ns" offset to.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_", "EMBEDDED_CHANNEL_LAYER", "CHANNEL_LAYER_"))}
+           if not k.startswith(("DATABASE_URL", "REDIS_URL", "CELERY_", "EMBEDDED_CHANNEL_LAYER", "CHANNEL_LAYER_",
+                                "FAKETIME", "LD_PRELOAD"))}
     token = secrets.token_hex(16)
     env.update(DATABASE_URL=f"sqlite:///{tmp_path}/ava.sqlite3", CELERY_BROKER_DIR=str(tmp_path / "broker"),
+               # its own beat schedule: last runs a shared file kept would hold back this run's reminders
+               CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
                CHANNEL_LAYER_DB=str(tmp_path / "channels.sqlite3"), TWILIO_AUTH_TOKEN=token,
                PATH=f"{ROOT}/.venv/bin:{os.path.dirname(sys.executable)}:{env.get('PATH', '')}")
-    # 20 s before the next ten-minute mark, for every process started from here (one shared offset).
-    now = datetime.now(timezone.utc)
+    # The real clock, read outside any faked one (this process's may be faked).
+    now = datetime.fromtimestamp(float(subprocess.run(["date", "+%s.%N"], env=env, capture_output=True, text=True,
+                                                      check=True).stdout), timezone.utc)
     mark = (now + timedelta(minutes=10 - now.minute % 10)).replace(second=0, microsecond=0)
-    # Migrating and starting take about a minute before beat is up: start the fake clock 80 s before the mark.
+    # Migrating and starting take about a minute before beat is up: start the fake clock 80 s before the mark,
+    # for every process started from here (one shared offset).
     env_faked = dict(env, LD_PRELOAD=LIBFAKETIME, FAKETIME=f"{(mark - now).total_seconds() - 80:+.0f}s",
                      FAKETIME_DONT_RESET="1")
     run = lambda *args, **kw: subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env_faked,
