@@ -62,6 +62,47 @@ def attach_stream(*, conversation_id, call_sid, stream_sid, metadata=None):
     return conversation
 
 
+def hand_over_call(*, conversation_id):
+    """Ava put the caller through to the front desk and her stream stopped: the call goes on without her, so
+    the conversation stays open until the desk answers (`end_answered_transfer`), Ava takes the call back
+    (`take_back_call`), or Twilio reports the call's end."""
+    VoiceCallDetail.objects.filter(conversation_id=conversation_id).update(end_reason="transferred")
+
+
+def end_answered_transfer(*, call_sid):
+    """The front desk took the call and it is over: the conversation ends (as transferred, unless it was
+    forwarded before Ava ever spoke)."""
+    detail = VoiceCallDetail.objects.filter(call_sid=call_sid).first() if call_sid else None
+    if detail is not None:
+        services.end_conversation(conversation_id=detail.conversation_id,
+                                  end_reason=detail.end_reason or "transferred")
+
+
+def call_to_take_back(*, call_sid):
+    """The conversation of a call Ava put through and may take back now that nobody answered, or None: still
+    open, and it had Ava's media stream (a call forwarded before she spoke never comes to her)."""
+    if not call_sid:
+        return None
+    detail = (VoiceCallDetail.objects.filter(call_sid=call_sid, conversation__status=Conversation.Status.ACTIVE)
+              .exclude(stream_sid="").select_related("conversation").first())
+    return detail.conversation if detail else None
+
+
+def take_back_call(*, conversation_id, call_sid, stream_sid, metadata=None):
+    """Ava's new media stream on a call she put through that nobody answered: the same conversation goes on
+    (still open; Conversation.DoesNotExist otherwise), with the new StreamSid and a `call_taken_back` event."""
+    conversation = Conversation.objects.select_related("voice", "customer").get(
+        pk=conversation_id, voice__call_sid=call_sid, status=Conversation.Status.ACTIVE)
+    outcome = conversation.voice.transfer_outcome
+    VoiceCallDetail.objects.filter(conversation=conversation).update(stream_sid=stream_sid[:64], end_reason="")
+    conversation.metadata = {**conversation.metadata, **(metadata or {}), "taken_back": True}
+    conversation.save(update_fields=["metadata"])
+    services.record_event(conversation_id=conversation.pk, type="call_taken_back",
+                          data={"transfer_outcome": outcome, "stream_sid": stream_sid})
+    conversation.voice.refresh_from_db()
+    return conversation
+
+
 def record_call_status(*, call_sid, status, duration=None, price=None, currency="USD", end_reason=""):
     """Twilio's status callback on a call: its final status and duration end the conversation (once), and
     its price, when Twilio reports one, is the call's telephony cost. False when the call is not ours."""

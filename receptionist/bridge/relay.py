@@ -77,6 +77,10 @@ class VoiceBridge:
         self.record.start()
         self.info = await database_sync_to_async(services.open_voice_call)(engine=self.engine, **self.call_details)
         self.record.conversation_id = self.info["conversation_id"]
+        if self.info.get("so_far"):
+            # A phone call taken back after an unanswered transfer: the same conversation goes on, its lines
+            # seed the new session and new ones are placed after them.
+            self.record.transcript.resume(self.info["so_far"])
         self.transport.opened(self.info, engine=self.engine)
         self.transport.state("connecting")
         self._spawn(self._run(), name="upstream")
@@ -138,7 +142,9 @@ class VoiceBridge:
             await self.events.handle(event)
 
     async def _connect(self):
-        await self._confirmed(await self._open_session())
+        early_events = await self._open_session()
+        await self._seed()  # nothing on a new call
+        await self._confirmed(early_events)
         await self.link.send_held()
         if self.started and not self.greeted:
             await self._greet()
@@ -159,16 +165,10 @@ class VoiceBridge:
         self.turns.reset()
         self.tools.reset()
         try:
-            self.info["instructions"] = await database_sync_to_async(services.session_instructions)()
+            self.info["instructions"] = await database_sync_to_async(services.session_instructions)(
+                conversation_id=self.record.conversation_id)
             early_events = await self._open_session()
-            transcript = self.record.transcript
-            for n, (speaker, words) in enumerate(transcript.conversation_so_far()[-SEED_LINES:]):
-                item_id = f"seed{self.reconnects}_{n}_{secrets.token_hex(4)}"
-                transcript.seeded.add(item_id)
-                kind = "input_text" if speaker == "caller" else "output_text"
-                await self.link.send_unconfirmed({"type": "conversation.item.create", "item": {
-                    "id": item_id, "type": "message", "role": "user" if speaker == "caller" else "assistant",
-                    "content": [{"type": kind, "text": words}]}})
+            await self._seed()
         except (UpstreamUnavailable, UpstreamClosed) as exc:
             self.record.event("error", {"where": "upstream_reconnect", "reason": str(exc)})
             await self._finish("upstream_lost", failed=True, say=APOLOGY.format(phone=self._phone()))
@@ -180,6 +180,17 @@ class VoiceBridge:
             await self.responses.create({"instructions": RECONNECTED})
         else:
             self.transport.state("listening")
+
+    async def _seed(self):
+        """A new session starts with the conversation so far (after a reconnect, or a call taken back)."""
+        transcript = self.record.transcript
+        for n, (speaker, words) in enumerate(transcript.conversation_so_far()[-SEED_LINES:]):
+            item_id = f"seed{self.reconnects}_{n}_{secrets.token_hex(4)}"
+            transcript.seeded.add(item_id)
+            kind = "input_text" if speaker == "caller" else "output_text"
+            await self.link.send_unconfirmed({"type": "conversation.item.create", "item": {
+                "id": item_id, "type": "message", "role": "user" if speaker == "caller" else "assistant",
+                "content": [{"type": kind, "text": words}]}})
 
     async def _call_timer(self):
         await asyncio.sleep(self.config.max_call_seconds)
@@ -257,8 +268,8 @@ class VoiceBridge:
 
     async def _greet(self):
         self.greeted = True
-        await self.responses.create({"instructions": say_exactly(self.info["greeting"], why="Greet the caller.")},
-                                    special=True)
+        why = self.info.get("greeting_why", "Greet the caller.")  # a call taken back is not greeted again
+        await self.responses.create({"instructions": say_exactly(self.info["greeting"], why=why)}, special=True)
 
     async def commit(self):
         """The caller's turn ended (the page's VAD, or the server's on a line without one)."""

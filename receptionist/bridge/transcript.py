@@ -44,6 +44,15 @@ class Transcript:
         self.placed_at[item_id] = timezone.now()
         return position
 
+    def resume(self, lines):
+        """The lines already saved (a call taken back): [(position, speaker, words)], in order. They seed the
+        new session, and new items are placed after them."""
+        for n, (position, speaker, words) in enumerate(lines):
+            key = f"saved_{n}"
+            self.positions[key] = position
+            self.lines[key] = (speaker, words)
+            self.last_position = max(self.last_position, position)
+
     def record(self, item_id, speaker, words):
         self.lines[item_id] = (speaker, words)
 

@@ -22,6 +22,24 @@ def phone_greeting(greeting, customer):
     return f"Hi {name}! {greeting}" if name else greeting
 
 
+TAKE_A_MESSAGE = (
+    "\n\nThis caller asked for the front desk and was put through, but nobody answered; the call is back with you "
+    "and you have told them so. Do not offer to put them through again. Take a message: their name, the best "
+    "number to call them back on, and what it is about. Then call transfer_to_staff with a reason that says "
+    "who they are and what they want, and callback_phone; tell them the team will call them back, say goodbye "
+    "and call end_call.")
+
+
+def take_a_message_line(customer):
+    """What Ava says when she takes a call back that nobody at the front desk answered."""
+    name = first_name(customer)
+    if name:
+        return (f"Sorry {name}, nobody at the front desk could pick up just now. I can take a message and have "
+                "someone call you back. What would you like me to pass on?")
+    return ("Sorry, nobody at the front desk could pick up just now. I can take a message and have someone call "
+            "you back. May I have your name?")
+
+
 def caller_instructions(*, customer, from_number, conversation_id, tz):
     """What the session's instructions add about the caller: their number, and who they are if known."""
     if not from_number:

@@ -122,8 +122,10 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
             return
         self.line = PhoneTransport(stream_sid=stream_sid or start.get("streamSid", ""),
                                    send_text=self._send_text, close_line=self._close_line)
+        # `resume`: the call comes back from a transfer nobody answered; its conversation goes on.
         self.bridge = VoiceBridge(transport=self.line, call_details={
-            "conversation_id": conversation_id, "call_sid": self.call_sid, "stream_sid": self.line.stream_sid})
+            "conversation_id": conversation_id, "call_sid": self.call_sid, "stream_sid": self.line.stream_sid,
+            "resume": bool(params.get("resume"))})
         self.bridge.config = dataclasses.replace(self.bridge.config, max_call_seconds=settings.PHONE_MAX_CALL_SECONDS)
         await self.bridge.open()
         # Staying on the line after the greeting's recording notice is the caller's consent.

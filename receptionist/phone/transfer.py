@@ -3,8 +3,9 @@
 During opening hours, with FRONT_DESK_PHONE and Twilio's REST API configured, the live call gets new
 TwiML through the official client: <Dial> the front desk, whose <Number url> plays staff a one-sentence
 whisper (who is calling and why) before the caller is connected; the <Dial action> hears how it went
-(no answer: the caller leaves a message). Outside opening hours, or without those settings, Ava takes
-the message herself: the tool has already escalated the conversation with a callback task.
+(no answer: Ava takes the call back and a message). Outside opening hours, or without those settings, Ava
+takes the message herself: the tool has already escalated the conversation with a callback task. A call is
+put through once: taken back after nobody answered, Ava takes a message.
 """
 
 from django.conf import settings
@@ -28,11 +29,12 @@ def front_desk_is_open(*, now=None):
 
 
 def can_put_through(conversation_id):
-    """A live transfer is possible for this conversation now: a phone call, in opening hours, configured."""
+    """A live transfer is possible for this conversation now: a phone call not put through before, in opening
+    hours, configured."""
     if not (settings.FRONT_DESK_PHONE and settings.TWILIO_ACCOUNT_SID and settings.TWILIO_WEBHOOK_BASE_URL):
         return False
-    is_phone = VoiceCallDetail.objects.filter(conversation_id=conversation_id,
-                                              source=VoiceCallDetail.Source.PHONE).exclude(call_sid=None).exists()
+    is_phone = VoiceCallDetail.objects.filter(conversation_id=conversation_id, source=VoiceCallDetail.Source.PHONE,
+                                              transfer_outcome="").exclude(call_sid=None).exists()
     return is_phone and front_desk_is_open()
 
 

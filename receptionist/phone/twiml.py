@@ -18,14 +18,17 @@ def stream_url(request):
     return "wss://" + url.removeprefix("https://") if url.startswith("https://") else "ws://" + url.removeprefix("http://")
 
 
-def connect_stream(*, url, call_sid, token):
+def connect_stream(*, url, call_sid, token, resume=""):
     """Hand the call to Ava's media-stream socket; the CallSid and its token travel as <Parameter>s
-    (Twilio passes them in the stream's `start` message, never in the URL)."""
+    (Twilio passes them in the stream's `start` message, never in the URL). `resume` names why Ava takes
+    back a call she put through (the stream then continues its conversation)."""
     response = VoiceResponse()
     connect = Connect()
     stream = connect.stream(url=url)
     stream.parameter(name="callSid", value=call_sid)
     stream.parameter(name="token", value=token)
+    if resume:
+        stream.parameter(name="resume", value=resume)
     response.append(connect)
     return str(response)
 

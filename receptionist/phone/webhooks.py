@@ -6,7 +6,9 @@ X-Twilio-Signature verifies against TWILIO_WEBHOOK_BASE_URL + the path (communic
   the caller hears why and is put through to the front desk, or may leave a message.
 - `voice_status`: the call's status changes; the final one ends the conversation, with Twilio's duration
   and price.
-- `voice_dialed`: how ringing the front desk went (<Dial action>); no answer: a message.
+- `voice_dialed`: how ringing the front desk went (<Dial action>). Answered: the call ends when they hang
+  up. No answer: back to Ava on the same conversation, who takes a message; a recorded message where she
+  cannot (no OpenAI key, or a call she never spoke on: forwarded at once, or OpenAI lost).
 - `voice_message`: the caller's recorded message (<Record action>): the conversation is escalated.
 - `voice_whisper`: what staff hear before a transferred caller is connected (<Number url>).
 """
@@ -29,6 +31,7 @@ from receptionist.phone.transfer import whisper_line
 from scheduling.models import ClinicSettings
 
 log = logging.getLogger(__name__)
+RESUME_AFTER_NO_ANSWER = "transfer_unanswered"
 
 
 def _twiml(text):
@@ -90,10 +93,17 @@ def voice_status(request):
 def voice_dialed(request):
     """The front desk was rung: answered (the call is over when they hang up) or not (take a message)."""
     data = request.POST
-    outcome = data.get("DialCallStatus", "")
-    calls.record_transfer_outcome(call_sid=data.get("CallSid", ""), outcome=outcome)
+    call_sid, outcome = data.get("CallSid", ""), data.get("DialCallStatus", "")
+    calls.record_transfer_outcome(call_sid=call_sid, outcome=outcome)
     if outcome == "completed":
+        calls.end_answered_transfer(call_sid=call_sid)
         return _twiml(twiml.goodbye(""))
+    conversation = calls.call_to_take_back(call_sid=call_sid) if settings.OPENAI_API_KEY else None
+    if conversation is not None:
+        # Back to Ava, on the same conversation: a fresh token (the first one has expired by now).
+        token = issue_stream_token(call_sid=call_sid, conversation_id=conversation.pk)
+        return _twiml(twiml.connect_stream(url=twiml.stream_url(request), call_sid=call_sid, token=token,
+                                           resume=RESUME_AFTER_NO_ANSWER))
     return _twiml(twiml.take_message(say="Nobody at the front desk could take your call just now.",
                                      message_url=_urls(request)["message_url"]))
 

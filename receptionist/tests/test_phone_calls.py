@@ -113,6 +113,17 @@ async def ended(timeout=5.0):
         await asyncio.sleep(0.05)
 
 
+async def handed_over(timeout=5.0):
+    """The call's details once Ava's stream has stopped for a transfer (the call itself goes on)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        call = await db(detail)
+        if call.end_reason == "transferred":
+            return call
+        assert asyncio.get_running_loop().time() < deadline, "the call was never handed over"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_caller_is_greeted_in_mulaw_and_answered_after_the_server_commits_their_turn(spa, twilio_number,
                                                                                              lines):
     fake = twilio_number
@@ -319,10 +330,10 @@ async def test_in_opening_hours_a_caller_who_asks_for_a_person_is_put_through_wi
     number = dial.find("Number")
     assert number.text == "+12125550199"
 
-    # Twilio ends the stream (the new TwiML replaces it); the conversation ends as transferred.
+    # Twilio ends the stream (the new TwiML replaces it); the call goes on, ringing the desk.
     await line.hang_up()
-    call = await ended()
-    assert call.end_reason == "transferred" and call.conversation.escalated and call.transfer_outcome == "ringing"
+    call = await handed_over()
+    assert call.conversation.is_active and call.conversation.escalated and call.transfer_outcome == "ringing"
 
     # Staff pick up and hear the whisper; then the dial ends answered.
     whisper = await signed_post(number.get("url"))
@@ -331,18 +342,95 @@ async def test_in_opening_hours_a_caller_who_asks_for_a_person_is_put_through_wi
     assert "(212) 555-0142" in said and "redness after her peel" in said
     dialed = await signed_post(dial.get("action"), {"CallSid": CALL_SID, "DialCallStatus": "completed"})
     assert [child.tag for child in ElementTree.fromstring(dialed.content)] == ["Hangup"]
-    assert (await db(detail)).transfer_outcome == "completed"
+    call = await ended()
+    assert call.transfer_outcome == "completed" and call.end_reason == "transferred"
 
 
-async def test_when_nobody_at_the_front_desk_answers_the_caller_leaves_a_message(spa, twilio_number, twilio_rest,
-                                                                                lines):
+def stream_parameters(twiml):
+    from xml.etree import ElementTree
+
+    stream = ElementTree.fromstring(twiml).find("./Connect/Stream")
+    assert stream is not None and stream.get("url") == STREAM_URL, twiml
+    return {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+
+
+def transcript():
+    return list(Message.objects.filter(conversation__voice__call_sid=CALL_SID).order_by("position")
+                .values_list("author", "content"))
+
+
+async def test_when_nobody_at_the_front_desk_answers_ava_takes_the_call_back_and_a_message(
+        spa, twilio_number, twilio_rest, lines):
+    from communications.models import CommunicationEvent, Conversation
+    from receptionist.phone.caller import TAKE_A_MESSAGE
+    from tests.fakes.realtime_server import Call
+
+    fake = twilio_number
+    line, _ = await lines.dial(await answer())
+    await ask_for_a_person(fake, line)
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+    await line.hang_up()
+    await handed_over()
+
+    # Nobody picks up: Twilio asks what next, and the call goes back to Ava's media stream, resuming.
+    dialed = await signed_post(PUBLIC_URL + "/webhooks/twilio/voice/dialed",
+                               {"CallSid": CALL_SID, "DialCallStatus": "no-answer"})
+    parameters = stream_parameters(dialed.content)
+    assert parameters["callSid"] == CALL_SID and parameters["resume"] == "transfer_unanswered"
+    fake.hear("It's Maya Lopez. My skin is still red after the peel, please call me back on this number.")
+    fake.reply(Call("transfer_to_staff", {"reason": "Maya Lopez: still red after her peel", "callback_phone": CALLER}),
+               Call("end_call", {"reason": "message taken"}))
+    fake.reply(Say("Thank you Maya, the team will call you back. Goodbye!"))
+    first_words = await db(transcript)
+    line, _ = await lines.dial(parameters)
+
+    # No second greeting or recording notice: Ava says nobody answered and offers to take a message, on a
+    # session seeded with the call so far and told to take the message.
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    second = fake.sessions[1]
+    assert TAKE_A_MESSAGE.strip() in second.events("session.update")[0]["session"]["instructions"]
+    seeded = [e["item"]["content"][0]["text"] for e in second.events("conversation.item.create")]
+    assert seeded == [words for _, words in first_words]
+    assert seeded[-1] == "Of course, I'm putting you through to the front desk now."
+    opening = second.events("response.create")[0]["response"]["instructions"]
+    assert "nobody at the front desk could pick up just now" in opening and "recorded" not in opening
+
+    await line.say(speech_mulaw("It's Maya Lopez. My skin is still red after the peel."))
+    await until(lambda: line.closed, timeout=10)
+    call = await ended()
+    assert call.end_reason == "assistant_ended" and call.transfer_outcome == "no-answer"
+    assert len(twilio_rest.call_updates) == 1  # the message is taken, not a second transfer
+    message = tool_outputs(fake)[-2]  # transfer_to_staff's answer, then end_call's
+    assert message["transferred"] is True and "live" not in message and "call you back" in message["what_happens_next"]
+
+    # One conversation, in order, the greeting once; one consent.
+    assert await db(Conversation.objects.count) == 1
+    words = await db(transcript)
+    assert words[:len(first_words)] == first_words
+    assert words[len(first_words):] == [
+        ("assistant", "Sorry, nobody at the front desk could pick up just now. I can take a message and have "
+                      "someone call you back. May I have your name?"),
+        ("customer", "It's Maya Lopez. My skin is still red after the peel, please call me back on this number."),
+        ("assistant", "Thank you Maya, the team will call you back. Goodbye!")]
+    assert [author for author, words in words if "recorded" in words] == ["assistant"]
+    consents = await db(lambda: CommunicationEvent.objects.filter(conversation=call.conversation,
+                                                                  type="consent").count())
+    assert consents == 1
+    task = await db(lambda: list(call.conversation.events.filter(type="staff_task").values_list("data", flat=True)))
+    assert task[-1]["reason"] == "Maya Lopez: still red after her peel" and task[-1]["phone"] == CALLER
+
+
+async def test_a_call_ava_cannot_take_back_leaves_a_recorded_message(spa, twilio_number, twilio_rest, lines,
+                                                                    settings):
     from xml.etree import ElementTree
 
     line, _ = await lines.dial(await answer())
     await ask_for_a_person(twilio_number, line)
     await until(lambda: twilio_rest.call_updates, timeout=8)
     await line.hang_up()
-    await ended()
+    await handed_over()
+    settings.OPENAI_API_KEY = ""  # Ava is off now: the caller records a message instead
     dialed = await signed_post(PUBLIC_URL + "/webhooks/twilio/voice/dialed",
                                {"CallSid": CALL_SID, "DialCallStatus": "no-answer"})
     record = ElementTree.fromstring(dialed.content).find("Record")
