@@ -438,3 +438,48 @@ def test_owners_read_recordings_in_admin_and_cannot_add_change_or_delete_them(ad
     assert admin_client_owner.post(f"/admin/communications/callrecording/{recording.pk}/delete/",
                                    {"post": "yes"}).status_code == 403
     assert CallRecording.objects.filter(pk=recording.pk).exists()
+
+
+# --- S3: the same view and removal against an S3 server (moto's, on a local port) ---------------------------
+@pytest.fixture
+def s3_recordings(settings, monkeypatch):
+    """The recordings storage as S3 through django-storages, talking HTTP to a local S3 server."""
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    endpoint = f"http://127.0.0.1:{port}"
+    bucket = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    bucket.create_bucket(Bucket="clinic-recordings")
+    settings.STORAGES = {**settings.STORAGES, "recordings": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": "clinic-recordings", "endpoint_url": endpoint, "region_name": "us-east-1",
+        "location": "recordings", "default_acl": "private", "querystring_auth": True, "file_overwrite": False}}}
+    yield bucket
+    server.stop()
+
+
+def test_with_s3_staff_play_ranges_and_retention_deletes_the_object(
+        pinned_now, s3_recordings, staff_client, tmp_path, django_capture_on_commit_callbacks):
+    call, recording, data = a_recorded_call(tmp_path, ended_days_ago=400)
+    key = f"recordings/{recording.file.name}"
+    assert s3_recordings.get_object(Bucket="clinic-recordings", Key=key)["Body"].read() == data
+
+    response = staff_client.get(url(call), HTTP_RANGE="bytes=1000-1999")
+    assert (response.status_code, response["Content-Range"]) == (206, f"bytes 1000-1999/{len(data)}")
+    assert body(response) == data[1000:2000]
+    assert body(staff_client.get(url(call))) == data
+
+    with django_capture_on_commit_callbacks(execute=True):
+        redact_expired_transcripts()
+    assert s3_recordings.list_objects_v2(Bucket="clinic-recordings").get("KeyCount") == 0
+    recording.refresh_from_db()
+    assert (recording.state, recording.file.name, recording.duration_ms) == ("removed", "", 6000)
