@@ -141,12 +141,13 @@ def record_transfer_outcome(*, call_sid, outcome):
 
 def record_call_message(*, call_sid, recording_url, duration=None):
     """A message the caller recorded because nobody could take the call: the conversation is escalated
-    (staff call back) and keeps the recording's address. False when the call is not ours."""
+    (staff call back) and keeps the recording's address. Returns the conversation's id; None when the call
+    is not ours."""
     detail = VoiceCallDetail.objects.filter(call_sid=call_sid).first() if call_sid else None
     if detail is None or not recording_url:
-        return False
+        return None
     VoiceCallDetail.objects.filter(pk=detail.pk).update(recording_url=recording_url[:200])
     Conversation.objects.filter(pk=detail.conversation_id).update(escalated=True)
     services.record_event(conversation_id=detail.conversation_id, type="voicemail",
                           data={"recording_url": recording_url, "duration_seconds": duration})
-    return True
+    return detail.conversation_id

@@ -9,6 +9,10 @@ signal heard twice or a booking retried sends one confirmation; each move gets i
 Reminders (beat) are keyed by the appointment and its start, so running the job twice sends
 one, and a moved appointment is reminded of its new time.
 
+The front desk is told when a phone caller leaves a message (Ava's callback task, or a recorded
+message): a text to FRONT_DESK_PHONE and/or an email to FRONT_DESK_EMAIL with who called, their
+number, the gist and a link to the conversation, once per message (the message's event is the key).
+
 It lives in the receptionist because it joins scheduling and communications, which do not import
 each other's workflows, and because it speaks in Ava's voice.
 """
@@ -16,12 +20,19 @@ each other's workflows, and because it speaks in Ava's voice.
 import logging
 from datetime import datetime, timedelta
 
+from functools import partial
+
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 
 from communications import messaging
-from communications.models import OutboundMessage
+from communications.messaging import delivery
+from communications.models import Channel, CommunicationEvent, OutboundMessage, VoiceCallDetail
+from communications.phones import display_phone
+from communications.signals import conversation_ended
 from scheduling.models import Appointment, ClinicSettings
 from scheduling.signals import appointment_booked, appointment_cancelled, appointment_rescheduled
 from scheduling.spoken import spoken_datetime
@@ -157,3 +168,90 @@ def _settled_at(appointment):
         except ValueError:
             pass
     return appointment.created_at
+
+
+# --- The front desk told of a phone message (issue 16) ----------------------------------------------
+
+@receiver(conversation_ended, dispatch_uid="receptionist.notifications.front_desk")
+def on_conversation_ended(sender, conversation_id, **kwargs):
+    """A phone call that ended escalated may have left a message: the task finds out (sent after the commit)."""
+    if (settings.FRONT_DESK_PHONE or settings.FRONT_DESK_EMAIL) and VoiceCallDetail.objects.filter(
+            conversation_id=conversation_id, source=VoiceCallDetail.Source.PHONE, conversation__escalated=True).exists():
+        _enqueue_front_desk_note(conversation_id)
+
+
+def message_left(*, conversation_id):
+    """A caller recorded a message (<Record>): tell the front desk once the transaction commits, without
+    waiting for the call's end (its status callback may be late, or not configured)."""
+    transaction.on_commit(partial(_enqueue_front_desk_note, conversation_id), robust=True)
+
+
+def _enqueue_front_desk_note(conversation_id):
+    from receptionist.tasks import tell_front_desk
+
+    tell_front_desk.delay(str(conversation_id))
+
+
+def phone_message(conversation_id):
+    """The latest message a phone caller left on this call, or None: Ava's callback task or a recording.
+    None too when the front desk took the call itself (the transfer was answered)."""
+    detail = (VoiceCallDetail.objects.select_related("conversation__customer")
+              .filter(conversation_id=conversation_id, source=VoiceCallDetail.Source.PHONE).first())
+    if detail is None or detail.transfer_outcome == "completed":
+        return None
+    for event in (CommunicationEvent.objects.filter(conversation_id=conversation_id, type__in=["staff_task", "voicemail"])
+                  .order_by("-at", "-id")):
+        if event.type == "voicemail" or (event.data or {}).get("kind") == "callback":
+            return detail, event
+    return None
+
+
+def front_desk_note(detail, event, *, clinic):
+    """(text, email subject, email body) telling the front desk who called, their number and the gist."""
+    customer = detail.conversation.customer
+    who = customer.name if customer and customer.name else "a caller"
+    data = event.data or {}
+    number = data.get("phone") or detail.from_number
+    heard = display_phone(number) if number else "number withheld"
+    if event.type == "voicemail":
+        seconds = data.get("duration_seconds")
+        gist = f"Left a recorded message{f' ({seconds} s)' if seconds else ''}; listen to it on the conversation."
+    else:
+        gist = (data.get("reason") or "Asked to be called back.").strip()
+    urgent = "URGENT: " if data.get("urgent") else ""
+    link = (settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/")
+            + reverse("dashboard:conversation", args=[detail.conversation_id]))
+    text = f"{clinic.name}: {urgent}phone message from {who}, {heard}. {gist} {link}"
+    subject = f"{urgent}Phone message from {who} ({heard})"
+    body = "\n\n".join([f"{who[:1].upper()}{who[1:]} called {clinic.name} and left a message.",
+                         f"Number: {heard}", f"Message: {gist}", f"The conversation: {link}"])
+    return text, subject, body
+
+
+def tell_front_desk(*, conversation_id):
+    """Text FRONT_DESK_PHONE and email FRONT_DESK_EMAIL (where set) about the message a phone caller left,
+    once per message. Returns the OutboundMessages created now."""
+    found = phone_message(conversation_id)
+    if found is None:
+        return []
+    detail, event = found
+    text, subject, body = front_desk_note(detail, event, clinic=ClinicSettings.load())
+    sends = []
+    if settings.FRONT_DESK_PHONE:
+        sends.append({"channel": Channel.SMS, "to": settings.FRONT_DESK_PHONE, "body": text, "key": "sms"})
+    if settings.FRONT_DESK_EMAIL:
+        sends.append({"channel": Channel.EMAIL, "to": settings.FRONT_DESK_EMAIL, "body": body, "subject": subject,
+                      "key": "email"})
+    created = []
+    for send in sends:
+        try:
+            outbound, new = delivery.queue(
+                channel=send["channel"], kind=OutboundMessage.Kind.FRONT_DESK, to=send["to"], body=send["body"],
+                subject=send.get("subject", ""), idempotency_key=f"front-desk:{event.pk}:{send['key']}",
+                metadata={"conversation_id": str(conversation_id), "event_id": event.pk})
+        except delivery.OptedOut:
+            log.warning("The front desk's number replied STOP: no text about conversation %s", conversation_id)
+            continue
+        if new:
+            created.append(outbound)
+    return created

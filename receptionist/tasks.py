@@ -40,6 +40,12 @@ def reply_to_conversation(self, conversation_id):
     return result.status
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def tell_front_desk(conversation_id):
+    """Tell the front desk a phone caller left a message (idempotent: once per message; delivery retries)."""
+    return len(notifications.tell_front_desk(conversation_id=conversation_id))
+
+
 @shared_task(acks_late=True, ignore_result=True, reports="reminders sent")
 def send_appointment_reminders():
     """Beat: remind customers of appointments REMINDER_HOURS_BEFORE ahead; each reminder goes once."""

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from communications import calls
 from communications.models import Conversation, VoiceCallDetail
 from communications.webhooks import twilio_signed
+from receptionist import notifications
 from receptionist.call_tokens import issue_stream_token
 from receptionist.phone import twiml
 from receptionist.phone.transfer import whisper_line
@@ -114,8 +115,11 @@ def voice_dialed(request):
 def voice_message(request):
     """The caller's recorded message: kept on the conversation, which staff see as escalated."""
     data = request.POST
-    calls.record_call_message(call_sid=data.get("CallSid", ""), recording_url=data.get("RecordingUrl", ""),
-                              duration=data.get("RecordingDuration"))
+    conversation_id = calls.record_call_message(call_sid=data.get("CallSid", ""),
+                                                recording_url=data.get("RecordingUrl", ""),
+                                                duration=data.get("RecordingDuration"))
+    if conversation_id:
+        notifications.message_left(conversation_id=conversation_id)
     return _twiml(twiml.goodbye("Thank you. We will call you back soon. Goodbye."))
 
 

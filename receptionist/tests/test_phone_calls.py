@@ -24,6 +24,7 @@ STREAM_URL = "wss://ava.example.com/ws/twilio/media"
 TOKEN = "test-auth-token"
 CALLER = "+12125550142"
 CALL_SID = "CA" + "5" * 32
+FRONT_DESK = "+12125550199"
 
 
 @pytest.fixture
@@ -279,14 +280,15 @@ async def test_when_openai_cannot_be_reached_the_caller_hears_why_and_is_put_thr
 
 @pytest.fixture
 def twilio_rest(settings, twilio_number):
-    """Twilio's REST API (the local fake) and a front desk number, for transfers."""
+    """Twilio's REST API (the local fake) and a front desk number: transfers, and texts really sent."""
     from tests.fakes.twilio_server import FakeTwilio
 
-    settings.FRONT_DESK_PHONE = "+12125550199"
+    settings.FRONT_DESK_PHONE = FRONT_DESK
     with FakeTwilio(account_sid="AC" + "1" * 32, auth_token=TOKEN) as rest:
         settings.TWILIO_ACCOUNT_SID = rest.account_sid
         settings.TWILIO_API_BASE_URL = rest.base_url
         settings.TWILIO_FROM_NUMBER = "+12125550100"
+        settings.SMS_DELIVERY = "twilio"
         yield rest
 
 
@@ -420,6 +422,13 @@ async def test_when_nobody_at_the_front_desk_answers_ava_takes_the_call_back_and
     task = await db(lambda: list(call.conversation.events.filter(type="staff_task").values_list("data", flat=True)))
     assert task[-1]["reason"] == "Maya Lopez: still red after her peel" and task[-1]["phone"] == CALLER
 
+    # The front desk is texted the message once: who, their number, the gist, and where to read the call.
+    (note,) = [sms for sms in twilio_rest.sent if sms["To"] == FRONT_DESK]
+    assert note["Body"] == (f"Glow Med Spa: phone message from a caller, (212) 555-0142. Maya Lopez: still red after "
+                            f"her peel {PUBLIC_URL}/dashboard/conversations/{call.conversation_id}/")
+    await signed_post(PUBLIC_URL + "/webhooks/twilio/voice/status", {"CallSid": CALL_SID, "CallStatus": "completed"})
+    assert len([sms for sms in twilio_rest.sent if sms["To"] == FRONT_DESK]) == 1
+
 
 async def test_a_call_ava_cannot_take_back_leaves_a_recorded_message(spa, twilio_number, twilio_rest, lines,
                                                                     settings):
@@ -461,6 +470,8 @@ async def test_out_of_hours_ava_takes_the_message_herself_and_nobody_is_rung(spa
     assert call.conversation.escalated and call.end_reason == "caller_hung_up"
     task = await db(lambda: call.conversation.events.get(type="staff_task").data)
     assert task["kind"] == "callback" and task["reason"] == "Wants to ask about redness after her peel"
+    (note,) = twilio_rest.sent
+    assert note["To"] == FRONT_DESK and "(212) 555-0142. Wants to ask about redness after her peel" in note["Body"]
 
 
 async def test_end_call_hangs_up_once_avas_goodbye_has_been_heard(spa, twilio_number, lines):

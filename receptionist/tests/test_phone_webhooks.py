@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import pytest
 
 from communications.models import CommunicationEvent, Conversation, Customer, UsageRecord, VoiceCallDetail
-from communications.tests.messaging_fixtures import PUBLIC_URL, post_signed, spa, twilio_webhooks  # noqa: F401
+from communications.tests.messaging_fixtures import PUBLIC_URL, post_signed, spa, twilio, twilio_webhooks  # noqa: F401
 from receptionist.call_tokens import read_stream_token
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +223,53 @@ def test_a_call_that_failed_or_was_not_answered_by_ava_ends_with_its_reason(clie
 def test_a_status_for_a_call_ava_does_not_know_changes_nothing(client, spa, twilio_webhooks):
     assert post_signed(client, STATUS_URL, {**call_params(status="completed"), "Price": "-0.01"}).status_code == 204
     assert not UsageRecord.objects.exists() and not Conversation.objects.exists()
+
+
+# --- the front desk told of a message ---------------------------------------------------------------
+
+def test_a_recorded_message_is_texted_and_emailed_to_the_front_desk_once(client, spa, twilio, settings,
+                                                                          django_capture_on_commit_callbacks):
+    from communications.models import OutboundMessage
+
+    settings.FRONT_DESK_PHONE = FRONT_DESK
+    settings.FRONT_DESK_EMAIL = "desk@glowmedspa.example"
+    Customer.objects.create(name="Maya Lopez", phone=CALLER)
+    post_signed(client, VOICE_URL, call_params())  # no OpenAI key: put through to the desk
+    root = twiml(post_signed(client, DIALED_URL, {**call_params(status="in-progress"), "DialCallStatus": "busy"}))
+    assert root.find("Record") is not None  # Ava never spoke on this call: a recorded message
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed(client, MESSAGE_URL, {**call_params(status="in-progress"), "RecordingDuration": "14",
+                                          "RecordingUrl": "https://api.twilio.com/recordings/RE1"})
+
+    call = phone_call()
+    link = f"{PUBLIC_URL}/dashboard/conversations/{call.conversation_id}/"
+    (text,) = twilio.sent
+    assert text["To"] == FRONT_DESK and text["From"] == CLINIC_NUMBER
+    assert text["Body"] == (f"{spa.clinic.name}: phone message from Maya Lopez, (212) 555-0142. Left a recorded "
+                            f"message (14 s); listen to it on the conversation. {link}")
+    email = OutboundMessage.objects.get(channel="email")
+    assert email.kind == "front_desk" and email.to == "desk@glowmedspa.example" and email.status == "outbox"
+    assert email.subject == "Phone message from Maya Lopez ((212) 555-0142)" and link in email.body
+
+    # The call's end (its status callback) tells nobody again.
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed(client, STATUS_URL, {**call_params(status="completed"), "CallDuration": "60"})
+    assert not phone_call().conversation.is_active
+    assert len(twilio.sent) == 1 and OutboundMessage.objects.filter(kind="front_desk").count() == 2
+
+
+def test_a_call_the_front_desk_answered_is_no_message(client, spa, twilio, settings,
+                                                      django_capture_on_commit_callbacks):
+    from communications.models import OutboundMessage
+    from communications.services import mark_escalated, record_event
+
+    settings.FRONT_DESK_PHONE = FRONT_DESK
+    post_signed(client, VOICE_URL, call_params())
+    # As transfer_to_staff leaves a call it puts through: escalated, with a callback task.
+    conversation_id = phone_call().conversation_id
+    mark_escalated(conversation_id=conversation_id, reason="wants a person")
+    record_event(conversation_id=conversation_id, type="staff_task", data={"kind": "callback", "reason": "wants a person"})
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed(client, DIALED_URL, {**call_params(status="in-progress"), "DialCallStatus": "completed"})
+    assert not phone_call().conversation.is_active and phone_call().end_reason == "forwarded_to_front_desk"
+    assert not twilio.sent and not OutboundMessage.objects.exists()
