@@ -23,6 +23,7 @@ from analytics.scoring.schema import InvalidAnswer
 from analytics.scoring.transcript import customer_said_something, format_transcript
 from communications.models import Channel, Conversation, Outcome, UsageRecord
 from communications.processes import holder_is_gone
+from communications.recording_spool import finish_abandoned_recording
 from communications.services import end_conversation, record_event
 from communications.usage import record_usage
 from scheduling.models import ClinicSettings
@@ -234,6 +235,12 @@ def close_stale_conversations(*, now=None, limit=500):
             end_conversation(conversation_id=conversation_id, outcome=Outcome.ABANDONED, end_reason=reason,
                              at=conversation.last_activity_at)
             closed.append(conversation_id)
+    for conversation_id in closed:  # their recordings: a dead process's spool is kept, playable to its last page
+        try:
+            finish_abandoned_recording(conversation_id=conversation_id,
+                                       writer_gone=candidates[conversation_id] == "server_gone")
+        except Exception:
+            log.exception("Could not keep the recording of closed call %s", conversation_id)
     return closed
 
 

@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class EngineEvents:
-    def __init__(self, *, turns, responses, record, tools, transport, link, models, then):
+    def __init__(self, *, turns, responses, record, tools, transport, link, models, then, recorder):
         self.turns, self.responses, self.record, self.tools = turns, responses, record, tools
+        self.recorder = recorder  # Ava's audio as it goes to the caller, and where the caller's turns end
         self.transport, self.link = transport, link
         self.models = models  # part -> the model billed for it ("voice", "transcription")
         self.then = then  # the bridge's next step once a response (and its tools) are done
@@ -40,6 +41,7 @@ class EngineEvents:
                 self.transport.state("speaking")
             item.received_bytes += len(chunk)
             self.transport.audio(chunk)
+            self.recorder.ava(item.id, chunk)
             return
         handler = self._handlers.get(kind)
         if handler is not None:
@@ -70,6 +72,7 @@ class EngineEvents:
 
     async def _on_committed(self, event):
         self.record.place(event["item_id"], event.get("previous_item_id"))
+        self.recorder.committed(event["item_id"])
 
     async def _on_caller_delta(self, event):
         self.transport.control({"type": "transcript", "speaker": "caller", "item_id": event.get("item_id"),

@@ -23,6 +23,7 @@ from receptionist.bridge.config import (
 from receptionist.bridge.engine_events import EngineEvents
 from receptionist.bridge.link import EngineLink
 from receptionist.bridge.record import CallRecord
+from receptionist.bridge.recording import CallRecorder
 from receptionist.bridge.responses import ResponseFlow
 from receptionist.bridge.session import SessionRefused
 from receptionist.bridge.tool_runner import ToolRunner
@@ -50,12 +51,14 @@ class VoiceBridge:
         self.link = EngineLink(connect_timeout=config.connect_timeout, bytes_per_ms=fmt.bytes_per_ms)
         self.turns = TurnState(bytes_per_ms=fmt.bytes_per_ms)
         self.record = CallRecord()
+        self.recorder = CallRecorder(audio_format=fmt, record=self.record)  # from the caller's consent on
         self.responses = ResponseFlow(link=self.link, turns=self.turns, record=self.record, transport=transport)
         self.tools = ToolRunner(link=self.link, responses=self.responses, transport=transport, record=self.record,
                                 filler_after_ms=config.filler_after_ms, spawn=self._spawn, then=self._after_response)
         self.events = EngineEvents(turns=self.turns, responses=self.responses, record=self.record, tools=self.tools,
                                    transport=transport, link=self.link, then=self._after_response, models={
-                                       "voice": self._model("voice"), "transcription": self._model("transcription")})
+                                       "voice": self._model("voice"), "transcription": self._model("transcription")},
+                                   recorder=self.recorder)
         self.started = False  # the caller consented
         self.greeted = False
         self.reconnects = 0
@@ -227,6 +230,7 @@ class VoiceBridge:
         if self.finished:
             return
         self.finished = True
+        self.recorder.end(caller_gone=caller_gone)
         current = asyncio.current_task()
         for task in list(self._tasks):
             if task is not current and task.get_name() != "voice-upstream":
@@ -241,6 +245,7 @@ class VoiceBridge:
         for task in list(self._tasks):
             if task is not current:
                 task.cancel()
+        await self.recorder.close()  # after the call's writes: its messages get their places in the file
         self.done.set()
 
     def _call_stats(self):
@@ -253,6 +258,7 @@ class VoiceBridge:
         if not self.started:
             raise CallerError("not_started", "Send start before audio.")
         if not self.finished:
+            self.recorder.caller(chunk)
             await self.link.audio(chunk)
 
     async def start(self, *, consent):
@@ -263,6 +269,7 @@ class VoiceBridge:
             await self._finish("consent_declined", say="")
             return
         self.started = True
+        self.recorder.begin()
         if self.link.ready and not self.greeted:
             await self._greet()
 
@@ -311,6 +318,7 @@ class VoiceBridge:
             raise CallerError("unknown_item", "No assistant audio with that item_id.")
         audio_end_ms = self.turns.barge_in(item, played_ms)
         if audio_end_ms is not None:
+            self.recorder.cut(item_id, audio_end_ms)
             if not item.out_of_band:  # an out-of-band item (a filler) is not in the conversation
                 await self.link.send({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0,
                                       "audio_end_ms": audio_end_ms})

@@ -1,0 +1,137 @@
+"""A call recording while it is written: opened at consent, moved from the spool into the storage when the call
+ends, or recovered from the spool by the closer when the call's process died.
+
+The voice bridge writes the audio (receptionist/bridge/recording); this module is what is kept of it: the
+CallRecording row, the file moved from the local spool into the "recordings" storage (filesystem or S3,
+never under a public URL), and each message's place in the file. Nothing here runs on a call's event loop:
+the file work runs on the recorder's thread, the database work through the call's writer. Serving the
+file and removing it (retention, forgetting) are recordings.py.
+"""
+
+import logging
+import time
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from communications.models import CallRecording, Message, recordings_storage
+from communications.services import record_event
+
+log = logging.getLogger(__name__)
+# A spool file untouched this long has no writer (a live one adds a page every second or two).
+ABANDONED_AFTER_SECONDS = 120
+
+
+def storage_name(*, conversation_id, started_at):
+    """Where a call's file lives in the recordings storage: calls/YYYY/MM/DD/<conversation id>.ogg."""
+    return f"calls/{started_at:%Y/%m/%d}/{conversation_id}.ogg"
+
+
+def open_call_recording(*, conversation_id, spool_path, sample_rate, channels):
+    """The caller consented: the call's recording exists from now on (state "recording").
+
+    A conversation keeps one recording; a second stream on it (a call resumed after a transfer) is not
+    recorded over the first, and its finish finds nothing of its own to update.
+    """
+    _, created = CallRecording.objects.get_or_create(conversation_id=conversation_id, defaults={
+        "spool_path": str(spool_path), "sample_rate": sample_rate, "channels": channels})
+    return created
+
+
+def store_spool_file(*, spool_path, name):
+    """Copy a finished spool file into the recordings storage and delete it: (stored name, size in bytes).
+
+    File work only, no database: the recorder's thread runs it (an S3 upload takes time).
+    """
+    storage = recordings_storage()
+    with open(spool_path, "rb") as handle:
+        stored = storage.save(name, File(handle, name=Path(name).name))
+    size = storage.size(stored)
+    Path(spool_path).unlink(missing_ok=True)
+    return stored, size
+
+
+def finish_call_recording(*, conversation_id, spool_path, name, size_bytes, duration_ms, offsets,
+                          state=CallRecording.State.COMPLETE):
+    """The call ended and its file is stored: the row says so, and each message gets its place in the file.
+
+    `offsets`: upstream item id -> (start ms, end ms). Returns False when the row is not this spool's (the
+    stored file is then removed again, so nothing is kept that no row points at).
+    """
+    with transaction.atomic():
+        updated = CallRecording.objects.filter(
+            conversation_id=conversation_id, spool_path=str(spool_path), state=CallRecording.State.RECORDING,
+        ).update(state=state, file=name, duration_ms=duration_ms, size_bytes=size_bytes, finished_at=timezone.now(),
+                 spool_path="")
+        if updated:
+            save_recording_offsets(conversation_id=conversation_id, offsets=offsets)
+    if not updated:
+        log.warning("Recording %s has no row of its own in conversation %s; not kept", name, conversation_id)
+        recordings_storage().delete(name)
+    return bool(updated)
+
+
+def save_recording_offsets(*, conversation_id, offsets):
+    """Each message's start and end in the recording (ms), found by its upstream item id."""
+    for item_id, (start_ms, end_ms) in offsets.items():
+        if item_id:
+            Message.objects.filter(conversation_id=conversation_id, upstream_item_id=item_id).update(
+                recording_start_ms=max(0, int(start_ms)), recording_end_ms=max(0, int(end_ms)))
+
+
+def fail_call_recording(*, conversation_id, spool_path, error):
+    """The recording could not be written: the row says why, and an event records the loss. The spool file,
+    if any, is left where it is (what was written is not thrown away)."""
+    error = str(error)[:300]
+    updated = CallRecording.objects.filter(
+        conversation_id=conversation_id, spool_path=str(spool_path), state=CallRecording.State.RECORDING,
+    ).update(state=CallRecording.State.FAILED, error=error, finished_at=timezone.now())
+    if updated:
+        record_event(conversation_id=conversation_id, type="recording_failed",
+                     data={"error": error, "spool_path": str(spool_path)})
+    return bool(updated)
+
+
+def finish_abandoned_recording(*, conversation_id, writer_gone, now=None):
+    """A call closed by the closer (its process died, or nobody ended it): keep its recording as `partial`.
+
+    The spool file is playable up to its last Ogg page, so it is stored as it is. When the writer may still
+    be alive (`writer_gone` False: the call was only idle), a spool file written to lately is left alone.
+    Returns the recording's new state, or None when there was nothing to do.
+    """
+    recording = CallRecording.objects.filter(conversation_id=conversation_id,
+                                             state=CallRecording.State.RECORDING).first()
+    if recording is None:
+        return None
+    spool = Path(recording.spool_path) if recording.spool_path else None
+    exists = spool is not None and spool.is_file()
+    if exists and not writer_gone and (now or time.time()) - spool.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+        return None
+    duration_ms = _playable_ms(spool) if exists else None
+    if not duration_ms:
+        error = ("the call's process ended before any audio was written" if not exists
+                 else "the call's process ended and its spool file holds no playable audio")
+        fail_call_recording(conversation_id=conversation_id, spool_path=recording.spool_path, error=error)
+        return CallRecording.State.FAILED
+    name, size = store_spool_file(spool_path=spool, name=storage_name(conversation_id=conversation_id,
+                                                                         started_at=recording.started_at))
+    if not finish_call_recording(conversation_id=conversation_id, spool_path=recording.spool_path, name=name,
+                                 size_bytes=size, duration_ms=duration_ms, offsets={},
+                                 state=CallRecording.State.PARTIAL):
+        return None
+    record_event(conversation_id=conversation_id, type="recording_partial",
+                 data={"duration_ms": duration_ms, "reason": "server_gone" if writer_gone else "inactive"})
+    return CallRecording.State.PARTIAL
+
+
+def _playable_ms(path):
+    """How much of an Ogg file (possibly cut off mid-page) plays, in ms; 0 when none of it does."""
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, soundfile.LibsndfileError):
+        return 0
+    return int(info.frames * 1000 // info.samplerate) if info.samplerate else 0
