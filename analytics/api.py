@@ -30,9 +30,14 @@ _FIGURES |= {name: serializers.FloatField(allow_null=True) for name in DERIVED_F
 _FIGURES |= {"cost": serializers.CharField(help_text="US dollars of what has a price, exact (a decimal string)."),
              "cost_per_booking": serializers.CharField(allow_null=True, help_text="US dollars per appointment booked; "
                                                                                    "null when nothing was booked.")}
-# One class per component: DRF copies declared fields, so one instance may serve several.
-_FIGURES_COMPONENT = inline_serializer("MetricFigures", _FIGURES)
-_BY_CHANNEL = inline_serializer("MetricsByChannel", dict.fromkeys(("voice", "sms", "whatsapp", "email"), _FIGURES_COMPONENT))
+# One class for the component, an instance per place it appears: DRF's metaclass pops the fields out of the
+# dict it is given, and one instance under several names would be bound to the last name only.
+_FIGURES_CLASS = type("MetricFigures", (serializers.Serializer,), {**_FIGURES})
+_FIGURES_COMPONENT = _FIGURES_CLASS()
+_BY_CHANNEL = inline_serializer("MetricsByChannel",
+                                {channel: _FIGURES_CLASS() for channel in ("voice", "sms", "whatsapp", "email")})
+# Voice calls again by how they came (the clinic's number, the call page): phone + web = voice.
+_BY_SOURCE = inline_serializer("VoiceMetricsBySource", {source: _FIGURES_CLASS() for source in ("phone", "web")})
 _PERIOD = {
     "period": serializers.ChoiceField(choices=["today", "week", "month", "custom"]),
     "start": serializers.DateField(),
@@ -67,7 +72,8 @@ class PeriodView(APIView):
         return Response(data)
 
 
-@described("OverviewMetrics", {**_PERIOD, "totals": _FIGURES_COMPONENT, "by_channel": _BY_CHANNEL})
+@described("OverviewMetrics", {**_PERIOD, "totals": _FIGURES_COMPONENT, "by_channel": _BY_CHANNEL,
+                                "by_source": _BY_SOURCE})
 class OverviewView(PeriodView):
     """Headline figures in the clinic's time zone: rollups for past days plus live figures for today."""
 
@@ -119,7 +125,8 @@ class DailyQuery(serializers.Serializer):
 
 
 @described("DailyMetrics", {"days": inline_serializer("MetricDay", {
-    "date": serializers.DateField(), **_FIGURES, "by_channel": _BY_CHANNEL}, many=True)}, query=DailyQuery)
+    "date": serializers.DateField(), **_FIGURES, "by_channel": _BY_CHANNEL, "by_source": _BY_SOURCE}, many=True)},
+    query=DailyQuery)
 class DailyView(APIView):
     """?days=N (default 30): one entry per clinic-local day ending today."""
 

@@ -13,12 +13,26 @@ from decimal import Decimal
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.db.models.fields.json import KT
 
-from communications.models import Channel, CommunicationEvent, Conversation, Message, Outcome, Sentiment, UsageRecord
+from communications.models import (
+    Channel,
+    CommunicationEvent,
+    Conversation,
+    Message,
+    Outcome,
+    Sentiment,
+    UsageRecord,
+    VoiceCallDetail,
+)
 from communications.usage import CURRENCY, money
 from conventions.clinic_time import day_bounds
 from scheduling.models import Appointment
 
 CHANNELS = [choice.value for choice in Channel]
+# How a voice call came: the clinic's phone number or the call page. A call with no details is a web call
+# (the call page was the only way before phone calls), so the sources always add up to the voice channel.
+PHONE, WEB = VoiceCallDetail.Source.PHONE.value, VoiceCallDetail.Source.WEB.value
+SOURCES = [PHONE, WEB]
+SOURCES_FIELD = "by_source"  # on the voice channel's figures: {source: counts}
 
 # Summable counts, in the order the API shows them.
 COUNT_FIELDS = [
@@ -51,9 +65,17 @@ def empty_counts():
     return dict.fromkeys(COUNT_FIELDS, 0)
 
 
+def empty_sources():
+    return {source: empty_counts() for source in SOURCES}
+
+
 def empty_figures():
-    """The counts plus the breakdowns: one day on one channel, as the rollup stores it."""
-    return {**empty_counts(), **dict.fromkeys(BREAKDOWN_FIELDS, 0), HOURS_FIELD: [0] * 24}
+    """The counts plus the breakdowns: one day on one channel, as the rollup stores it.
+
+    SOURCES_FIELD holds the counts again per voice source; it stays empty on the other channels.
+    """
+    return {**empty_counts(), **dict.fromkeys(BREAKDOWN_FIELDS, 0), HOURS_FIELD: [0] * 24,
+            SOURCES_FIELD: empty_sources()}
 
 
 def add_counts(total, more):
@@ -68,7 +90,26 @@ def add_figures(total, more):
     for name in BREAKDOWN_FIELDS:
         total[name] += more[name]
     total[HOURS_FIELD] = [a + b for a, b in zip(total[HOURS_FIELD], more[HOURS_FIELD])]
+    for source in SOURCES:
+        add_counts(total[SOURCES_FIELD][source], more[SOURCES_FIELD][source])
     return total
+
+
+def sources_to_store(sources):
+    """by_source as DailyMetric keeps it (JSON): the counts, money as an exact string."""
+    return {source: {**counts, "cost": money(Decimal(counts["cost"]))} for source, counts in sources.items()}
+
+
+def sources_from_store(stored):
+    """DailyMetric.by_source read back into counts; {} (a row from before the split) gives None."""
+    if not stored:
+        return None
+    sources = {}
+    for source in SOURCES:
+        counts = {**empty_counts(), **stored.get(source, {})}
+        counts["cost"] = Decimal(counts["cost"])
+        sources[source] = counts
+    return sources
 
 
 def _ratio(numerator, denominator, digits=4):
@@ -118,7 +159,7 @@ def _figures(start, end, tz):
     conversations = list(
         Conversation.objects.filter(started_at__gte=start, started_at__lt=end).values_list(
             "pk", "channel", "escalated", "outcome", "sentiment", "satisfaction_score", "started_at", "ended_at",
-            "voice__duration_seconds",
+            "voice__duration_seconds", "voice__source",
         ).order_by()
     )
     escalated_ids = set()
@@ -168,13 +209,14 @@ def _figures(start, end, tz):
     first_response = _first_response_seconds(start, end)
 
     figures = {}
-    for pk, channel, escalated, outcome, sentiment, score, started_at, ended_at, voice_duration in conversations:
+    for pk, channel, escalated, outcome, sentiment, score, started_at, ended_at, voice_duration, source in (
+        conversations
+    ):
         local = started_at.astimezone(tz)
         day = local.date()
         if day not in figures:  # (not setdefault: building the default for every row costs ~10 ms a day)
             figures[day] = {name: empty_figures() for name in CHANNELS}
         row = figures[day].get(channel) or figures[day].setdefault(channel, empty_figures())
-        row["conversations"] += 1
         row[HOURS_FIELD][local.hour] += 1
         if outcome in OUTCOME_FIELDS:
             row[OUTCOME_FIELDS[outcome]] += 1
@@ -184,37 +226,45 @@ def _figures(start, end, tz):
             row["availability_checked"] += 1
         if pk in attempted_ids:
             row["booking_attempted"] += 1
+        duration = None
         if channel == Channel.VOICE:
-            row["voice_calls"] += 1
             duration = voice_duration
             if duration is None and ended_at is not None:
                 duration = max(0, int((ended_at - started_at).total_seconds()))
-            if duration is not None:
-                row["talk_time_seconds"] += duration
-                row["calls_with_duration"] += 1
-        row["appointments_booked"] += booked[pk]
-        row["appointments_rescheduled"] += rescheduled[pk]
-        row["appointments_cancelled"] += cancelled[pk]
-        if pk in intent_ids or booked[pk]:
-            row["booking_intent_conversations"] += 1
-            if booked[pk]:
-                row["booked_conversations"] += 1
-        if score is not None:
-            row["satisfaction_sum"] += score
-            row["satisfaction_count"] += 1
+            # A call counts on its channel and again on its source (phone or web), never twice in a total.
+            counted = (row, row[SOURCES_FIELD][PHONE if source == PHONE else WEB])
+        else:
+            counted = (row,)
         was_escalated = escalated or pk in escalated_ids
-        if was_escalated:
-            row["escalations"] += 1
-        if outcome == Outcome.ABANDONED:
-            row["abandoned"] += 1
-        elif not was_escalated and pk not in staff_ids:
-            row["contained"] += 1
-        if pk in first_response:
-            row["first_response_count"] += 1
-            row["first_response_seconds_total"] += first_response[pk]
-        if pk in costs:  # counted on the day the conversation started, like everything else here
-            row["cost"] += costs[pk]["known"] or 0
-            row["cost_unpriced"] += costs[pk]["unpriced"]
+        for counts in counted:
+            counts["conversations"] += 1
+            if channel == Channel.VOICE:
+                counts["voice_calls"] += 1
+                if duration is not None:
+                    counts["talk_time_seconds"] += duration
+                    counts["calls_with_duration"] += 1
+            counts["appointments_booked"] += booked[pk]
+            counts["appointments_rescheduled"] += rescheduled[pk]
+            counts["appointments_cancelled"] += cancelled[pk]
+            if pk in intent_ids or booked[pk]:
+                counts["booking_intent_conversations"] += 1
+                if booked[pk]:
+                    counts["booked_conversations"] += 1
+            if score is not None:
+                counts["satisfaction_sum"] += score
+                counts["satisfaction_count"] += 1
+            if was_escalated:
+                counts["escalations"] += 1
+            if outcome == Outcome.ABANDONED:
+                counts["abandoned"] += 1
+            elif not was_escalated and pk not in staff_ids:
+                counts["contained"] += 1
+            if pk in first_response:
+                counts["first_response_count"] += 1
+                counts["first_response_seconds_total"] += first_response[pk]
+            if pk in costs:  # counted on the day the conversation started, like everything else here
+                counts["cost"] += costs[pk]["known"] or 0
+                counts["cost_unpriced"] += costs[pk]["unpriced"]
     return figures
 
 

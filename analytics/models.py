@@ -127,6 +127,11 @@ class DailyMetric(models.Model):
     conversations_by_hour = models.JSONField(
         default=no_hours, blank=True, help_text="24 counts: conversations started in each clinic-local hour."
     )
+    # The voice row's counts again per source, {"phone": {...}, "web": {...}} (the names of the counts above;
+    # cost as an exact string): phone calls vs web calls, summed and derived like the channels. Empty on the
+    # other channels, and on voice rows rolled up before the split (those days are counted live until
+    # backfill_metrics rolls them up again).
+    by_source = models.JSONField(default=dict, blank=True, help_text="Voice only: the counts per source.")
     has_breakdowns = models.BooleanField(
         default=True,
         help_text="False on rows rolled up before the breakdowns above were stored: those days are computed "

@@ -15,12 +15,16 @@ from analytics.figures import (
     HOURS_FIELD,
     OUTCOME_FIELDS,
     SENTIMENT_FIELDS,
+    SOURCES,
+    SOURCES_FIELD,
     add_counts,
     add_figures,
     derive,
     empty_counts,
     empty_figures,
+    empty_sources,
     figures_by_day,
+    sources_from_store,
 )
 from analytics.models import ConversationScore, DailyMetric
 from communications.models import Channel, Outcome, Sentiment
@@ -62,7 +66,8 @@ def _clinic_today(clinic=None):
 def counts_by_day(first, last, *, tz, today):
     """{date: {channel: figures}} for [first, last]: rollups for past days, live figures for today and gaps.
 
-    Each channel's figures are analytics.figures.empty_figures(): the counts and the breakdowns.
+    Each channel's figures are analytics.figures.empty_figures(): the counts and the breakdowns (and,
+    on voice, the counts per source).
     Days after today are left out (nothing happened yet).
     """
     last = min(last, today)
@@ -71,16 +76,20 @@ def counts_by_day(first, last, *, tz, today):
     days = {}
     stale = set()
     rows = DailyMetric.objects.filter(date__range=(first, last)).values(
-        "date", "channel", "has_breakdowns", *COUNT_FIELDS, *BREAKDOWN_FIELDS, HOURS_FIELD
+        "date", "channel", "has_breakdowns", *COUNT_FIELDS, *BREAKDOWN_FIELDS, HOURS_FIELD, SOURCES_FIELD
     )
     for row in rows:
         if row["date"] == today:
             continue  # today moves; always live
         if not row["has_breakdowns"]:
             stale.add(row["date"])  # rolled up before the breakdowns were stored: count it live
+        sources = sources_from_store(row[SOURCES_FIELD])
+        if sources is None and row["channel"] == Channel.VOICE and row["voice_calls"]:
+            stale.add(row["date"])  # calls rolled up before phone and web were told apart: count it live
         days.setdefault(row["date"], {})[row["channel"]] = {
             **{name: row[name] for name in [*COUNT_FIELDS, *BREAKDOWN_FIELDS]},
             HOURS_FIELD: row[HOURS_FIELD] or [0] * 24,
+            SOURCES_FIELD: sources or empty_sources(),
         }
     for day in stale:
         del days[day]
@@ -110,24 +119,34 @@ def _describe(period, first, last, clinic):
     return {"period": period, "start": first.isoformat(), "end": last.isoformat(), "time_zone": clinic.time_zone}
 
 
+def _by_source(voice_figures):
+    """{source: derived figures} of voice calls: phone calls and web calls."""
+    return {source: derive(voice_figures[SOURCES_FIELD][source]) for source in SOURCES}
+
+
 def _headline(period, first, last, clinic, days):
     """overview()'s answer for the days of counts_by_day() that fall in [first, last]."""
     totals = empty_counts()
     by_channel = {channel: empty_counts() for channel in CHANNELS}
+    by_source = empty_sources()
     for day, channels in days.items():
         if first <= day <= last:
             for channel, counts in channels.items():
                 add_counts(by_channel[channel], counts)
                 add_counts(totals, counts)
+            for source in SOURCES:
+                add_counts(by_source[source], channels[Channel.VOICE][SOURCES_FIELD][source])
     return {
         **_describe(period, first, last, clinic),
         "totals": derive(totals),
         "by_channel": {channel: derive(counts) for channel, counts in by_channel.items()},
+        "by_source": {source: derive(counts) for source, counts in by_source.items()},
     }
 
 
 def overview(*, period="today", start=None, end=None, clinic=None):
-    """The headline figures of a period, in total and per channel (counts, rates and averages)."""
+    """The headline figures of a period, in total, per channel and, for voice calls, per source (phone, web):
+    counts, rates and averages."""
     clinic, today, first, last = _period(period, start, end, clinic)
     return _headline(period, first, last, clinic, counts_by_day(first, last, tz=clinic.tz, today=today))
 
@@ -142,6 +161,7 @@ def _series(days):
             "date": day.isoformat(),
             **derive(totals),
             "by_channel": {channel: derive(counts) for channel, counts in channels.items()},
+            "by_source": _by_source(channels[Channel.VOICE]),
         })
     return series
 
@@ -158,6 +178,14 @@ def _channels(by_channel):
     rows = [{"channel": channel, "label": labels[channel], **figures} for channel, figures in by_channel.items()]
     rows.sort(key=lambda row: -row["conversations"])
     return rows
+
+
+SOURCE_LABELS = {"phone": "Phone calls", "web": "Web calls"}
+
+
+def _sources(by_source):
+    """Phone calls, then web calls: each with its label and figures (the overview's table)."""
+    return [{"source": source, "label": SOURCE_LABELS[source], **by_source[source]} for source in SOURCES]
 
 
 def channel_breakdown(*, period="month", start=None, end=None, clinic=None):
@@ -273,6 +301,7 @@ def dashboard_overview(*, period, trend_days=0, clinic=None):
     return {
         "figures": figures,
         "channels": _channels(figures["by_channel"]),
+        "sources": _sources(figures["by_source"]),
         "outcomes": {**described, **_shares(total, "outcome", OUTCOME_FIELDS, Outcome.choices)},
         "sentiments": {**described, **_shares(total, "sentiment", SENTIMENT_FIELDS, Sentiment.choices)},
         "peak": {**described, **peak},

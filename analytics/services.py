@@ -9,7 +9,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from analytics.figures import BREAKDOWN_FIELDS, COUNT_FIELDS, DERIVED_FIELDS, HOURS_FIELD, derive, figures_by_day
+from analytics.figures import (
+    BREAKDOWN_FIELDS,
+    COUNT_FIELDS,
+    DERIVED_FIELDS,
+    HOURS_FIELD,
+    SOURCES_FIELD,
+    derive,
+    figures_by_day,
+    sources_to_store,
+)
 from analytics.models import ConversationScore, DailyMetric
 from analytics.scoring.facts import apply_facts, facts_for
 from analytics.scoring.heuristic import VERSION as HEURISTIC_VERSION, score_heuristically
@@ -273,7 +282,8 @@ def resolve_rollup_date(value, *, today):
 
 
 def rollup_days(*, first, last, tz=None):
-    """Compute and upsert DailyMetric rows (one per channel) for each clinic-local day in [first, last].
+    """Compute and upsert DailyMetric rows (one per channel; voice's split by source) for each clinic-local day
+    in [first, last].
 
     Safe to run any number of times and concurrently: each row is written with one
     INSERT … ON CONFLICT (date, channel) DO UPDATE. Returns the number of rows written.
@@ -284,13 +294,15 @@ def rollup_days(*, first, last, tz=None):
         DailyMetric(
             date=day, channel=channel, computed_at=now, has_breakdowns=True, **derive(figures),
             **{name: figures[name] for name in [*BREAKDOWN_FIELDS, HOURS_FIELD]},
+            by_source=sources_to_store(figures[SOURCES_FIELD]) if channel == Channel.VOICE else {},
         )
         for day, channels in figures_by_day(first, last, tz).items()
         for channel, figures in channels.items()
     ]
     DailyMetric.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["date", "channel"],
-        update_fields=[*COUNT_FIELDS, *DERIVED_FIELDS, *BREAKDOWN_FIELDS, HOURS_FIELD, "has_breakdowns", "computed_at"],
+        update_fields=[*COUNT_FIELDS, *DERIVED_FIELDS, *BREAKDOWN_FIELDS, HOURS_FIELD, SOURCES_FIELD, "has_breakdowns",
+                       "computed_at"],
     )
     return len(rows)
 
