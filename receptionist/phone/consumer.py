@@ -12,13 +12,16 @@ import json
 import logging
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.urls import reverse
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import VoiceResponse
 
 from receptionist.bridge import VoiceBridge
 from receptionist.call_tokens import read_stream_token
+from receptionist.phone import twiml
+from receptionist.phone.transfer import front_desk_is_open
 from receptionist.phone.transport import PhoneTransport
 from receptionist.phone.twiml import STREAM_PATH
 
@@ -44,19 +47,25 @@ def handshake_is_signed(scope):
     return RequestValidator(token).validate(handshake_url(scope), {}, signature)
 
 
-PUT_THROUGH = "I'm sorry, our assistant is not available right now. Let me put you through to the front desk."
+NOT_AVAILABLE = "I'm sorry, our assistant is not available right now."
+PUT_THROUGH = NOT_AVAILABLE + " Let me put you through to the front desk."
 
 
-def put_through_twiml(say):
-    """Ava cannot go on: the caller hears why and rings the front desk (or, with none, hears the apology)."""
-    response = VoiceResponse()
-    if settings.FRONT_DESK_PHONE:
-        # The page's apology asks the caller to phone the clinic; on the phone they are put through instead.
-        response.say(PUT_THROUGH)
-        response.dial(settings.FRONT_DESK_PHONE, timeout=settings.PHONE_TRANSFER_RING_SECONDS)
-    else:
-        response.say(say)
-    return str(response)
+def public_base(scope):
+    """The https:// address Twilio reaches Ava's webhooks at, for the TwiML a live call is given."""
+    stream = handshake_url(scope).removesuffix(STREAM_PATH)
+    return "https://" + stream.removeprefix("wss://") if stream.startswith("wss://") else \
+        "http://" + stream.removeprefix("ws://")
+
+
+def put_through_twiml(*, base, desk_open):
+    """Ava cannot go on (OpenAI unreachable or lost): the caller hears why and, while the desk is open, rings
+    it (no answer: a message); otherwise may leave a recorded message. (The page's apology asks the caller
+    to phone the clinic; on the phone they are put through, or a message is taken, instead.)"""
+    dialed, message = base + reverse("phone:voice-dialed"), base + reverse("phone:voice-message")
+    if settings.FRONT_DESK_PHONE and desk_open:
+        return twiml.put_through(say=PUT_THROUGH, dial_action_url=dialed, message_url=message)
+    return twiml.take_message(say=NOT_AVAILABLE, message_url=message)
 
 
 def redirect_call(call_sid, twiml):
@@ -140,9 +149,12 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
 
     async def _close_line(self, *, reason, say):
         if say and self.call_sid and settings.TWILIO_ACCOUNT_SID:
-            # Ava could not speak it (OpenAI unreachable or lost): Twilio says it, then rings the front desk.
+            # Ava could not speak it (OpenAI unreachable or lost): Twilio says it, then rings the front desk
+            # or takes a message.
             try:
-                await sync_to_async(redirect_call, thread_sensitive=False)(self.call_sid, put_through_twiml(say))
+                desk_open = await database_sync_to_async(front_desk_is_open)()
+                await sync_to_async(redirect_call, thread_sensitive=False)(
+                    self.call_sid, put_through_twiml(base=public_base(self.scope), desk_open=desk_open))
             except Exception:
                 log.exception("Could not put the caller through after %s", reason)
         await asyncio.sleep(0)

@@ -273,9 +273,112 @@ async def test_when_openai_cannot_be_reached_the_caller_hears_why_and_is_put_thr
     assert [child.tag for child in twiml] == ["Say", "Dial"]
     assert twiml.find("Say").text == ("I'm sorry, our assistant is not available right now. Let me put you through "
                                       "to the front desk.")
-    assert twiml.find("Dial").text == "+12125550199"
+    dial = twiml.find("Dial")
+    assert dial.find("Number").text == FRONT_DESK and dial.get("action") == PUBLIC_URL + "/webhooks/twilio/voice/dialed"
     call = await ended()
     assert call.end_reason == "upstream_unavailable"
+
+
+async def hear_the_greeting_and_ask_the_hours(fake, line):
+    fake.hear("What are your hours on Saturday?")
+    fake.reply(Say("We are open from nine to three on Saturdays."))
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.say(speech_mulaw("What are your hours on Saturday?"))
+    await fake.wait_for("input_audio_buffer.commit", timeout=3)
+    await until(lambda: len(line.marks_echoed) > 1 and not line.queued_ms, timeout=8)
+    await line.wait_until_quiet()
+
+
+async def test_openai_lost_mid_call_is_reconnected_and_the_caller_hears_the_apology_and_goes_on(
+        spa, twilio_number, twilio_rest, lines):
+    from communications.models import CommunicationEvent
+
+    fake = twilio_number
+    line, _ = await lines.dial(await answer())
+    await hear_the_greeting_and_ask_the_hours(fake, line)
+
+    apology = "Sorry, the line dropped for a moment. Anything else about our hours?"
+    fake.reply(Say(apology))
+    heard_before = line.played_ms
+    await fake.session.drop()
+    await fake.wait_for_sessions(2)
+    await until(lambda: line.played_ms - heard_before >= speech_ms(apology) - 20 and not line.queued_ms, timeout=8)
+    assert line.played_ms - heard_before == pytest.approx(speech_ms(apology), abs=20)
+
+    # The new session still speaks the phone's format, knows the caller, and has the call so far.
+    second = fake.sessions[1]
+    session = second.events("session.update")[0]["session"]
+    assert session["audio"]["output"]["format"] == {"type": "audio/pcmu"}
+    assert "(212) 555-0142" in session["instructions"]
+    seeded = [e["item"]["content"][0]["text"] for e in second.events("conversation.item.create")]
+    assert seeded[1:] == ["What are your hours on Saturday?", "We are open from nine to three on Saturdays."]
+
+    # ...and the call goes on.
+    fake.hear("How much is Botox?")
+    fake.reply(Say("Botox is twelve dollars a unit."))
+    marks = len(line.marks_echoed)
+    await line.say(speech_mulaw("How much is Botox?"))
+    await until(lambda: len(line.marks_echoed) > marks and not line.queued_ms, timeout=8)
+    await line.wait_until_quiet()
+    await line.hang_up()
+    call = await ended()
+    assert call.end_reason == "caller_hung_up" and call.conversation.status == "completed"
+    assert [w for _, w in await db(transcript)][-4:] == [
+        "We are open from nine to three on Saturdays.", apology, "How much is Botox?", "Botox is twelve dollars a unit."]
+    errors = await db(lambda: list(CommunicationEvent.objects.filter(conversation=call.conversation, type="error")
+                                   .values_list("data__where", flat=True)))
+    assert errors == ["upstream_lost"] and not twilio_rest.call_updates
+
+
+async def test_when_openai_cannot_be_reached_again_the_caller_is_put_through_to_the_open_front_desk(
+        spa, twilio_number, twilio_rest, lines):
+    from xml.etree import ElementTree
+
+    fake = twilio_number
+    line, _ = await lines.dial(await answer())
+    await hear_the_greeting_and_ask_the_hours(fake, line)
+    fake.refuse_connections = 5
+    await fake.session.drop()
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+
+    twiml = ElementTree.fromstring(twilio_rest.call_updates[0]["Twiml"])
+    assert [child.tag for child in twiml] == ["Say", "Dial"]
+    assert twiml.find("Say").text == ("I'm sorry, our assistant is not available right now. Let me put you through "
+                                      "to the front desk.")
+    dial = twiml.find("Dial")
+    assert dial.find("Number").text == FRONT_DESK and dial.get("action") == PUBLIC_URL + "/webhooks/twilio/voice/dialed"
+    await until(lambda: line.closed, timeout=3)
+    call = await ended()
+    assert call.end_reason == "upstream_lost" and call.conversation.status == "failed"
+
+    # Nobody answers: Ava cannot take this call back (OpenAI is gone), so the caller records a message.
+    dialed = await signed_post(dial.get("action"), {"CallSid": CALL_SID, "DialCallStatus": "no-answer"})
+    assert ElementTree.fromstring(dialed.content).find("Record") is not None
+
+
+async def test_when_openai_cannot_be_reached_again_out_of_hours_the_caller_may_leave_a_message(
+        spa, twilio_number, twilio_rest, lines, time_machine):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    from xml.etree import ElementTree
+
+    time_machine.move_to(datetime(2026, 12, 2, 22, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(
+        ZoneInfo("UTC")), tick=True)
+    fake = twilio_number
+    line, _ = await lines.dial(await answer())
+    await hear_the_greeting_and_ask_the_hours(fake, line)
+    fake.refuse_connections = 5
+    await fake.session.drop()
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+
+    twiml = ElementTree.fromstring(twilio_rest.call_updates[0]["Twiml"])
+    assert [child.tag for child in twiml] == ["Say", "Record", "Say", "Hangup"]
+    assert twiml.find("Say").text.startswith("I'm sorry, our assistant is not available right now. Please leave "
+                                             "your name, your number and a short message")
+    assert twiml.find("Record").get("action") == PUBLIC_URL + "/webhooks/twilio/voice/message"
+    call = await ended()
+    assert call.end_reason == "upstream_lost"
 
 
 @pytest.fixture
