@@ -117,7 +117,10 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
             if self.bridge is not None:
                 await self.bridge.line_closed("transferred" if self.line.transferring else "caller_hung_up")
             await self.close()
-        # connected, dtmf: nothing to do
+        elif event == "dtmf":
+            if self.line is not None:
+                await self.line.dtmf(str((message.get("dtmf") or {}).get("digit", "")))
+        # connected: nothing to do
 
     async def start_call(self, start, stream_sid):
         if self.line is not None:

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 APPEND_BYTES = 800  # 100 ms of mu-law: the caller's audio goes up in appends this size (fewer messages)
 LAST_WORDS_TIMEOUT = 15.0  # the most the end waits for Ava's last audio to play
 TRANSFER_SPEECH_WAIT = 15.0  # the most a transfer waits for Ava's "putting you through" to be heard
+FRONT_DESK_KEY = "0"
+PRESSED_FOR_FRONT_DESK = ("The caller pressed 0 on their phone's keypad: they are asking for the front desk. "
+                          "Call transfer_to_staff now.")
 
 
 class PhoneOutbound(OrderedSender):
@@ -102,6 +105,23 @@ class PhoneTransport:
         if entry is not None:
             item_id, end_ms = entry
             self.played_ms[item_id] = max(self.played_ms[item_id], end_ms)
+
+    async def dtmf(self, digit):
+        """A key the caller pressed, kept as an event. 0 asks for the front desk: Ava stops, and the model is
+        made to call transfer_to_staff (tool_choice), so what follows is that tool's, whatever was said: put
+        through while the desk is open, else a message taken."""
+        bridge = self.bridge
+        bridge.record.event("dtmf", {"digit": digit[:1]})
+        if digit != FRONT_DESK_KEY or not bridge.started or bridge.finished or self.transferring \
+                or not bridge.link.ready:
+            return
+        if self.playing:
+            await self.barge_in()
+        elif bridge.responses.active:
+            await bridge.responses.cancel()
+        await bridge.link.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "system", "content": [{"type": "input_text", "text": PRESSED_FOR_FRONT_DESK}]}})
+        await bridge.responses.create({"tool_choice": {"type": "function", "name": "transfer_to_staff"}})
 
     async def barge_in(self):
         """The caller spoke over Ava: `clear` now, then truncate at what the marks prove was played."""

@@ -597,3 +597,70 @@ async def test_end_call_hangs_up_once_avas_goodbye_has_been_heard(spa, twilio_nu
     assert closed_at >= goodbye[0]  # the line closed after the goodbye had been played, not before
     call = await ended()
     assert call.end_reason == "assistant_ended"
+
+
+def events_of(kind):
+    from communications.models import CommunicationEvent
+
+    return list(CommunicationEvent.objects.filter(conversation__voice__call_sid=CALL_SID, type=kind)
+                .order_by("at", "id").values_list("data", flat=True))
+
+
+async def test_pressing_0_while_ava_speaks_stops_her_and_puts_the_caller_through_in_opening_hours(
+        spa, twilio_number, twilio_rest, lines):
+    from xml.etree import ElementTree
+
+    from tests.fakes.realtime_server import Call
+
+    fake = twilio_number
+    fake.reply(Call("transfer_to_staff", {"reason": "The caller pressed 0 for the front desk."}))
+    fake.reply(Say("Of course, I'm putting you through to the front desk now."))
+    line, _ = await lines.dial(await answer())
+    await line.wait_for_mark(count=3)  # the greeting is playing
+    await line.press(0)
+
+    await until(lambda: line.clears, timeout=3)  # she stops at once
+    forced = await fake.wait_for("response.create", count=2)
+    assert forced[1]["response"]["tool_choice"] == {"type": "function", "name": "transfer_to_staff"}
+    said = [e["item"] for e in fake.events("conversation.item.create") if e["item"]["type"] == "message"]
+    assert said[-1]["role"] == "system" and "pressed 0" in said[-1]["content"][0]["text"]
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+    dial = ElementTree.fromstring(twilio_rest.call_updates[0]["Twiml"]).find("Dial")
+    assert dial.find("Number").text == FRONT_DESK
+    assert tool_outputs(fake)[0]["live"] is True
+    await line.hang_up()
+    call = await handed_over()
+    assert call.conversation.escalated
+    assert await db(events_of, "dtmf") == [{"digit": "0"}]
+
+
+async def test_pressing_0_out_of_hours_gets_a_message_taken_and_other_keys_are_only_kept(
+        spa, twilio_number, twilio_rest, lines, time_machine):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.fakes.realtime_server import Call
+
+    time_machine.move_to(datetime(2026, 12, 2, 22, 30, tzinfo=ZoneInfo("America/New_York")).astimezone(
+        ZoneInfo("UTC")), tick=True)
+    fake = twilio_number
+    fake.reply(Call("transfer_to_staff", {"reason": "The caller pressed 0 for the front desk."}))
+    fake.reply(Say("The front desk is closed now, but I can take a message. May I have your name?"))
+    line, _ = await lines.dial(await answer())
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.press(5)
+    await line.press(0)
+    await until(lambda: tool_outputs(fake), timeout=5)
+    await fake.wait_for("response.create", count=3)  # the greeting, the forced tool call, Ava's answer
+    await until(lambda: len(line.marks_echoed) > 1 and not line.queued_ms, timeout=8)
+    await line.wait_until_quiet()
+    output = tool_outputs(fake)[0]
+    assert "live" not in output and "call you back" in output["what_happens_next"]
+    await line.hang_up()
+    call = await ended()
+    assert not twilio_rest.call_updates and call.conversation.escalated
+    assert await db(events_of, "dtmf") == [{"digit": "5"}, {"digit": "0"}]
+    # The 5 did nothing: the only responses were the greeting and what the 0 asked for.
+    creates = [e["response"].get("tool_choice") for e in fake.events("response.create")]
+    assert creates[1] == {"type": "function", "name": "transfer_to_staff"} and len(creates) == 3
