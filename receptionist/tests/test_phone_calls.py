@@ -664,3 +664,30 @@ async def test_pressing_0_out_of_hours_gets_a_message_taken_and_other_keys_are_o
     # The 5 did nothing: the only responses were the greeting and what the 0 asked for.
     creates = [e["response"].get("tool_choice") for e in fake.events("response.create")]
     assert creates[1] == {"type": "function", "name": "transfer_to_staff"} and len(creates) == 3
+
+
+async def test_a_booking_by_phone_is_confirmed_by_text_to_the_number_that_called(spa, twilio_number, twilio_rest,
+                                                                                 lines):
+    from tests.fakes.realtime_server import Call
+
+    fake = twilio_number
+    day = spa.tomorrow.isoformat()
+    fake.hear("Book me a HydraFacial tomorrow at ten, it's Maya Patel.")
+    # The number as the instructions give it to the model (caller ID), not asked of the caller.
+    fake.reply(Call("book_appointment", {"service": "HydraFacial", "start": f"{day}T10:00", "name": "Maya Patel",
+                                         "phone": "(212) 555-0142"}))
+    fake.reply(Say("You're booked for a HydraFacial tomorrow at ten. I've texted you the details."))
+    line, _ = await lines.dial(await answer())
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.say(speech_mulaw("Book me a HydraFacial tomorrow at ten, it's Maya Patel."))
+    await until(lambda: twilio_rest.sent, timeout=8)
+    await line.hang_up()
+    call = await ended()
+
+    appointment = await db(lambda: Appointment.objects.select_related("customer", "service").get())
+    assert appointment.conversation_id == call.conversation_id and appointment.service == spa.hydrafacial
+    assert call.conversation.customer_id == appointment.customer_id and appointment.customer.name == "Maya Patel"
+    (text,) = twilio_rest.sent
+    assert text["To"] == CALLER == call.from_number and text["From"] == "+12125550100"
+    assert text["Body"].startswith("Glow Med Spa: you're booked for HydraFacial with ")
