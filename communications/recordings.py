@@ -134,7 +134,9 @@ def file_response(request, recording, *, filename, as_attachment=False):
     name = recording.file.name
     try:
         size = storage.size(name)
-    except (FileNotFoundError, OSError) as error:
+    except Exception as error:  # each storage says "no such file" its own way (OSError, botocore's 404)
+        if storage.exists(name):
+            raise
         raise RecordingFileMissing(name) from error
     etag = f'"rec-{recording.pk}-{size}"'
     headers = {
@@ -158,18 +160,16 @@ def file_response(request, recording, *, filename, as_attachment=False):
         byte_range, status, extra = ByteRange(0, size - 1), 200, {}
     else:
         status, extra = 206, {"Content-Range": f"bytes {byte_range.start}-{byte_range.end}/{size}"}
+    headers = {**headers, **extra, "Content-Length": str(byte_range.length)}
     if request.method == "HEAD" or size == 0:
-        body = None
-    else:
-        try:
-            file = storage.open(name, "rb")
-        except (FileNotFoundError, OSError) as error:
-            raise RecordingFileMissing(name) from error
-        stream = _async_chunks if isinstance(request, ASGIRequest) else _chunks
-        body = stream(file, byte_range.start, byte_range.length)
-    response = StreamingHttpResponse(body or [], status=status, content_type=recording.content_type,
-                                     headers={**headers, **extra})
-    response["Content-Length"] = str(byte_range.length if size else 0)
+        return HttpResponse(status=status, content_type=recording.content_type, headers=headers), False
+    try:
+        file = storage.open(name, "rb")
+    except (FileNotFoundError, OSError) as error:
+        raise RecordingFileMissing(name) from error
+    stream = _async_chunks if isinstance(request, ASGIRequest) else _chunks
+    response = StreamingHttpResponse(stream(file, byte_range.start, byte_range.length), status=status,
+                                     content_type=recording.content_type, headers=headers)
     return response, byte_range.start == 0
 
 

@@ -478,6 +478,12 @@ def test_with_s3_staff_play_ranges_and_retention_deletes_the_object(
     assert body(response) == data[1000:2000]
     assert body(staff_client.get(url(call))) == data
 
+    # An object that went missing from the bucket is a 404 that says so, not an error.
+    s3_recordings.delete_object(Bucket="clinic-recordings", Key=key)
+    response = staff_client.get(url(call))
+    assert (response.status_code, body(response)) == (404, b"This call's recording file is missing from the storage.")
+
+    s3_recordings.put_object(Bucket="clinic-recordings", Key=key, Body=data)
     with django_capture_on_commit_callbacks(execute=True):
         redact_expired_transcripts()
     assert s3_recordings.list_objects_v2(Bucket="clinic-recordings").get("KeyCount") == 0
