@@ -145,7 +145,8 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if self.bridge is not None:
-            await self.bridge.line_closed()
+            # A socket gone without its `stop` while Ava hands the call over is still a transfer.
+            await self.bridge.line_closed("transferred" if self.line.transferring else "caller_hung_up")
 
     async def _send_text(self, text):
         await self.send(text_data=text)
