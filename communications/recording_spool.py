@@ -9,8 +9,11 @@ file and removing it (retention, forgetting) are recordings.py.
 """
 
 import logging
+import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 from django.core.files import File
 from django.db import transaction
@@ -20,8 +23,13 @@ from communications.models import CallRecording, Message, recordings_storage
 from communications.services import record_event
 
 log = logging.getLogger(__name__)
+# How recordings are encoded (libsndfile through soundfile): Ogg Opus at this level, stereo. bench/README.md,
+# "Call recordings", has the sizes and CPU of the candidates and why this one.
+ENCODING = {"format": "OGG", "subtype": "OPUS", "compression_level": 0.9}
 # A spool file untouched this long has no writer (a live one adds a page every second or two).
 ABANDONED_AFTER_SECONDS = 120
+# A call taken back after an unanswered transfer continues its recording after the time it rang, up to this.
+MAX_RING_GAP_MS = 120_000
 
 
 def storage_name(*, conversation_id, started_at):
@@ -57,8 +65,8 @@ def finish_call_recording(*, conversation_id, spool_path, name, size_bytes, dura
                           state=CallRecording.State.COMPLETE):
     """The call ended and its file is stored: the row says so, and each message gets its place in the file.
 
-    `offsets`: upstream item id -> (start ms, end ms). Returns False when the row is not this spool's (the
-    stored file is then removed again, so nothing is kept that no row points at).
+    `offsets`: upstream item id -> (start ms, end ms). Returns False when the row is not this spool's: the
+    conversation's recording was made by an earlier stream of the call (continue_call_recording).
     """
     with transaction.atomic():
         updated = CallRecording.objects.filter(
@@ -67,10 +75,61 @@ def finish_call_recording(*, conversation_id, spool_path, name, size_bytes, dura
                  spool_path="")
         if updated:
             save_recording_offsets(conversation_id=conversation_id, offsets=offsets)
-    if not updated:
-        log.warning("Recording %s has no row of its own in conversation %s; not kept", name, conversation_id)
-        recordings_storage().delete(name)
     return bool(updated)
+
+
+def continue_call_recording(*, conversation_id, name, size_bytes, duration_ms, offsets, started_at):
+    """A call taken back after nobody at the front desk answered: its new stream's file `name` (started at
+    `started_at`) joins the conversation's recording, after the time the caller spent ringing (silence, up to
+    MAX_RING_GAP_MS), as one file; its messages' places count from the recording's start.
+
+    The earlier part is decoded and encoded again with the new one (a second generation of the codec for
+    it). Without an earlier recording to join (it failed, or was removed) the new part is not kept.
+    Returns True when it joined.
+    """
+    import soundfile
+
+    storage = recordings_storage()
+    earlier = (CallRecording.objects.filter(conversation_id=conversation_id, state__in=(
+        CallRecording.State.COMPLETE, CallRecording.State.PARTIAL)).exclude(file="").first())
+    if earlier is None:
+        log.warning("Recording %s joins no earlier recording in conversation %s; not kept", name, conversation_id)
+        storage.delete(name)
+        return False
+    parts = []
+    for part in (earlier.file.name, name):
+        with storage.open(part, "rb") as handle:
+            parts.append(soundfile.read(handle, dtype="int16", always_2d=True))
+    (first, rate), (second, second_rate) = parts
+    if second_rate != rate or second.shape[1] != first.shape[1]:
+        log.warning("Recording %s (%s Hz) cannot join %s (%s Hz); not kept", name, second_rate,
+                    earlier.file.name, rate)
+        storage.delete(name)
+        return False
+    gap_ms = (started_at - earlier.finished_at).total_seconds() * 1000 if earlier.finished_at else 0
+    gap = int(min(max(gap_ms, 0), MAX_RING_GAP_MS) * rate // 1000)
+    joined = CallRecording.objects.filter(pk=earlier.pk, file=earlier.file.name)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "joined.ogg"
+        with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=first.shape[1], **ENCODING) as sound:
+            sound.write(first)
+            sound.write(np.zeros((gap, first.shape[1]), dtype=np.int16))
+            sound.write(second)
+        stored, size = store_spool_file(spool_path=path, name=storage_name(
+            conversation_id=conversation_id, started_at=earlier.started_at))
+    frames = len(first) + gap + len(second)
+    shift = (len(first) + gap) * 1000 // rate
+    with transaction.atomic():
+        if not joined.update(file=stored, duration_ms=frames * 1000 // rate, size_bytes=size,
+                             finished_at=timezone.now()):
+            storage.delete(stored)  # retention removed it meanwhile
+            storage.delete(name)
+            return False
+        save_recording_offsets(conversation_id=conversation_id, offsets={
+            item_id: (start + shift, end + shift) for item_id, (start, end) in offsets.items()})
+    for old in (earlier.file.name, name):
+        storage.delete(old)
+    return True
 
 
 def save_recording_offsets(*, conversation_id, offsets):

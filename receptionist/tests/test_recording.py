@@ -32,6 +32,7 @@ from tests.fakes.realtime_server import Say
 from tests.fakes.twilio_media import FakeTwilioLine, speech_mulaw
 
 from .conftest import db
+from .test_phone_calls import lines, twilio_number, twilio_rest  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FRAME_MS = 40
@@ -360,6 +361,7 @@ async def test_a_phone_call_is_recorded_at_8_khz_with_both_sides_in_place(spa, f
         clock = Clock()  # the stream's start is the caller's consent (they stayed on after the notice)
         await line.connect()
         await line.wait_for_mark()
+        greeted_at = next(at for at, message in line.received if message.get("event") == "media")
         await line.wait_until_quiet()
         await clock.until(1.2)
         spoke_at = clock.now()
@@ -390,10 +392,80 @@ async def test_a_phone_call_is_recorded_at_8_khz_with_both_sides_in_place(spa, f
     assert len(caller) == 1
     assert caller[0][0] == pytest.approx(spoke_at + first, abs=TOLERANCE)
     assert caller[0][1] == pytest.approx(spoke_at + last, abs=TOLERANCE)
-    assert len(ava) == 2 and ava[0] == pytest.approx((0.0, 0.8), abs=TOLERANCE)
+    assert len(ava) == 2 and ava[0] == pytest.approx((greeted_at, greeted_at + 0.8), abs=TOLERANCE)
     assert ava[1][1] - ava[1][0] == pytest.approx(1.5, abs=0.05)
     lines = await db(messages_of, conversation_id)
     assert [(m["author"], m["recording_end_ms"] - m["recording_start_ms"] > 0) for m in lines] == [
         ("assistant", True), ("customer", True), ("assistant", True)]
     assert lines[2]["recording_start_ms"] == pytest.approx(ava[1][0] * 1000, abs=60)
     assert lines[1]["recording_start_ms"] == pytest.approx(caller[0][0] * 1000, abs=60)
+
+
+async def test_a_phone_call_taken_back_after_an_unanswered_transfer_goes_on_in_the_same_recording(
+        spa, twilio_number, twilio_rest, lines):
+    from tests.fakes.realtime_server import Call
+
+    from .test_phone_calls import PUBLIC_URL as PHONE_URL, answer, ask_for_a_person, handed_over, signed_post, \
+        stream_parameters
+
+    fake = twilio_number
+    fake.greeting_audio_ms = 600
+    clock = Clock()
+    line, _ = await lines.dial(await answer())
+    await ask_for_a_person(fake, line)
+    await until(lambda: twilio_rest.call_updates, timeout=8)
+    await line.hang_up()
+    call = await handed_over()
+    await until_async(lambda: recording_of(call.conversation_id).state == "complete")
+    first = await db(recording_of, call.conversation_id)
+    first_ms = first.duration_ms
+
+    await clock.until(clock.now() + 1.0)  # the front desk rings; nobody answers
+    dialed = await signed_post(PHONE_URL + "/webhooks/twilio/voice/dialed",
+                               {"CallSid": call.call_sid, "DialCallStatus": "no-answer"})
+    fake.hear("This is Maya Lopez please call me back")
+    fake.reply(Call("transfer_to_staff", {"reason": "Maya Lopez: call back", "callback_phone": "+12125550142"}),
+               Call("end_call", {"reason": "message taken"}))
+    fake.reply(Say("Thank you Maya, the team will call you back. Goodbye!", audio_ms=1200))
+    line, _ = await lines.dial(stream_parameters(dialed.content))
+    await line.wait_for("mark")
+    await line.wait_until_quiet()
+    await line.say(speech_mulaw("This is Maya Lopez please call me back"))  # no pause: one turn
+    await until(lambda: line.closed, timeout=10)
+    ended_at = clock.now()
+
+    def all_placed():
+        return all(m["recording_start_ms"] is not None for m in messages_of(call.conversation_id))
+    await until_async(all_placed, timeout=10)
+    recording = await db(recording_of, call.conversation_id)
+    assert recording.pk == first.pk and recording.state == "complete" and recording.file.name != first.file.name
+    assert not storages["recordings"].exists(first.file.name)  # one file for the call, not two
+    data, rate = await db(decoded, recording)
+    assert rate == 8000 and len(data) * 1000 // rate == pytest.approx(recording.duration_ms, abs=10)
+    # The first part, the time it rang (silence, at least the second waited), then the second; never longer
+    # than the whole call (the clock started before the first consent).
+    assert first_ms + 1000 < recording.duration_ms <= ended_at * 1000 + 100
+    lines_ = await db(messages_of, call.conversation_id)
+    later = [m for m in lines_ if m["recording_start_ms"] >= first_ms]
+    assert [m["author"] for m in later] == ["assistant", "customer", "assistant"]
+    left, right = loud(data[:, 0], rate), loud(data[:, 1], rate)
+    for message in later:
+        side = left if message["author"] == "customer" else right
+        start, end = message["recording_start_ms"] // 10, message["recording_end_ms"] // 10
+        assert side[start:end].mean() > 0.5, message  # the words are where the message says
+    assert not left[first_ms // 10 + 10:later[0]["recording_start_ms"] // 10 - 10].any()  # the ringing
+
+
+async def until_async(condition, timeout=5.0):
+    """Until `condition` (a database read) holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await db(condition):
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def until(condition, timeout=5.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)

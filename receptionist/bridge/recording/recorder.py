@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
@@ -33,9 +33,7 @@ TICK_SECONDS = 0.5
 HOLDBACK_SECONDS = 2.0
 CLOSE_TIMEOUT = 60.0  # the most a call's end waits for its file to be finished and stored
 CHANNELS = 2
-# Ogg Opus at libsndfile's compression level 0.8 (bench/README.md, "Call recordings": size, CPU and why).
-COMPRESSION_LEVEL = 0.8
-_CALLER, _AVA, _CUT, _COMMITTED, _END = range(5)
+_CALLER, _AVA, _CUT, _COMMITTED, _END, _CLOSE = range(6)
 
 
 class CallRecorder:
@@ -47,6 +45,7 @@ class CallRecorder:
         self.rate = 8000 if self.mulaw else audio_format.session_format.get("rate", 24000)
         self.active = False
         self.spool_path = None
+        self.started_at = None
         self._notes = collections.deque()
         self._wake = threading.Event()
         self._thread = None
@@ -64,8 +63,9 @@ class CallRecorder:
                                spool_path=str(self.spool_path), sample_rate=self.rate, channels=CHANNELS)
         loop = asyncio.get_running_loop()
         self._result = loop.create_future()
+        self.started_at = timezone.now()
         writer = SpoolWriter(notes=self._notes, wake=self._wake, rate=self.rate, mulaw=self.mulaw,
-                             path=self.spool_path, conversation_id=conversation_id, started_at=timezone.now(),
+                             path=self.spool_path, conversation_id=conversation_id, started_at=self.started_at,
                              started=time.monotonic(), done=self._thread_done(loop), failed=self._thread_failed(loop))
         self._thread = threading.Thread(target=writer.run, name=f"recording-{conversation_id}", daemon=True)
         self.active = True
@@ -91,11 +91,13 @@ class CallRecorder:
             self._notes.append((_COMMITTED, item_id))
 
     def end(self, *, caller_gone):
-        """The call is over (now); `caller_gone`: they hung up, so nothing more of Ava reached them."""
+        """The call is over (now); `caller_gone`: they hung up, so nothing more of Ava reached them.
+
+        Ava's last words may still be playing (the phone waits for them): a barge-in on them still cuts
+        until close()."""
         if self.active and not self._ending:
             self._ending = True
             self._notes.append((_END, time.monotonic(), caller_gone))
-            self._wake.set()
 
     # --- the end ---------------------------------------------------------------------------------
     async def close(self):
@@ -105,6 +107,8 @@ class CallRecorder:
         if self._thread is None:
             return
         self.end(caller_gone=False)
+        self._notes.append((_CLOSE,))
+        self._wake.set()
         self.active = False
         try:
             outcome = await asyncio.wait_for(asyncio.shield(self._result), CLOSE_TIMEOUT)
@@ -118,8 +122,12 @@ class CallRecorder:
                     await database_sync_to_async(recording_spool.fail_call_recording)(
                         conversation_id=conversation_id, spool_path=spool_path, error=outcome["error"])
                 return
-            await database_sync_to_async(recording_spool.finish_call_recording)(
-                conversation_id=conversation_id, spool_path=spool_path, **outcome)
+            if not await database_sync_to_async(recording_spool.finish_call_recording)(
+                    conversation_id=conversation_id, spool_path=spool_path, **outcome):
+                # A call taken back after a transfer: this stream joins the recording its first one made.
+                # Decoding and encoding again takes a moment: a thread of its own, not the writes' thread.
+                await DatabaseSyncToAsync(recording_spool.continue_call_recording, thread_sensitive=False)(
+                    conversation_id=conversation_id, started_at=self.started_at, **outcome)
         except Exception:
             log.exception("Saving the recording of conversation %s failed", conversation_id)
 
@@ -160,6 +168,7 @@ class SpoolWriter:
         self.done, self.failed = done, failed
         self.file = None
         self.frames = 0
+        self.ended = None  # (seconds, caller_gone) once the call has ended
 
     def run(self):
         try:
@@ -176,8 +185,8 @@ class SpoolWriter:
         import soundfile
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = soundfile.SoundFile(str(self.path), "w", samplerate=self.rate, channels=CHANNELS, format="OGG",
-                                        subtype="OPUS", compression_level=COMPRESSION_LEVEL)
+        self.file = soundfile.SoundFile(str(self.path), "w", samplerate=self.rate, channels=CHANNELS,
+                                        **recording_spool.ENCODING)
         timeline = self.timeline
         while True:
             self.wake.wait(TICK_SECONDS)
@@ -196,7 +205,7 @@ class SpoolWriter:
         return {"name": name, "size_bytes": size, "duration_ms": duration_ms, "offsets": timeline.offsets()}
 
     def _apply_notes(self):
-        """Place everything noted so far; the recording's last sample once the call has ended, else None."""
+        """Place everything noted so far; the recording's last sample once the call is closed, else None."""
         timeline, started = self.timeline, self.started
         while self.notes:
             note = self.notes.popleft()
@@ -210,7 +219,10 @@ class SpoolWriter:
             elif kind == _COMMITTED:
                 timeline.committed(note[1])
             elif kind == _END:
-                return timeline.end(note[1] - started, caller_gone=note[2])
+                self.ended = note[1] - started, note[2]
+            elif kind == _CLOSE:
+                at, caller_gone = self.ended or (time.monotonic() - started, False)
+                return timeline.end(at, caller_gone=caller_gone)
         return None
 
     def _write(self, upto):
