@@ -23,9 +23,10 @@ from communications.models import CallRecording, Message, recordings_storage
 from communications.services import record_event
 
 log = logging.getLogger(__name__)
-# How recordings are encoded (libsndfile through soundfile): Ogg Opus at this level, stereo. bench/README.md,
-# "Call recordings", has the sizes and CPU of the candidates and why this one.
-ENCODING = {"format": "OGG", "subtype": "OPUS", "compression_level": 0.9}
+# How recordings are encoded (libsndfile through soundfile): Ogg Vorbis, stereo. At this level a call-minute is
+# about 250 KB at 24 kHz (120 KB at 8 kHz) and 0.23 s of CPU; Ogg Opus of the same size costs ten times the CPU
+# through libsndfile. bench/README.md, "Call recordings", has the candidates' figures.
+ENCODING = {"format": "OGG", "subtype": "VORBIS", "compression_level": 0.9}
 # A spool file untouched this long has no writer (a live one adds a page every second or two).
 ABANDONED_AFTER_SECONDS = 120
 # A call taken back after an unanswered transfer continues its recording after the time it rang, up to this.

@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 
 from analytics.services import close_stale_conversations
 from communications.models import CallRecording, Channel, CommunicationEvent, Conversation, Message
+from communications.recording_spool import ENCODING
 from communications.services import start_conversation
 from tests.browser.audio import speech
 from tests.fakes.realtime_server import Say
@@ -300,7 +301,7 @@ def test_the_closer_keeps_a_dead_process_recording_as_partial_up_to_its_last_pag
 
 def test_the_closer_leaves_a_recording_still_being_written_alone(transactional_db, tmp_path):
     spool = tmp_path / "live.ogg"
-    with soundfile.SoundFile(str(spool), "w", samplerate=24000, channels=2, format="OGG", subtype="OPUS") as out:
+    with soundfile.SoundFile(str(spool), "w", samplerate=24000, channels=2, **ENCODING) as out:
         out.write(np.zeros((24000, 2), dtype=np.int16))
     conversation = start_conversation(channel=Channel.VOICE, metadata={})
     CallRecording.objects.create(conversation=conversation, spool_path=str(spool))

@@ -2,7 +2,7 @@
 
 On the loop each note is one append to a deque (a monotonic time and the bytes): no decoding, numpy, file or
 database work. The thread wakes every TICK_SECONDS, places what was noted on the timeline (timeline.py) and
-encodes to Ogg Opus with soundfile (libsndfile), stereo (the caller left, Ava right) at the line's rate,
+encodes to Ogg Vorbis with soundfile (libsndfile), stereo (the caller left, Ava right) at the line's rate,
 appending to a spool file under RECORDINGS_SPOOL_DIR. libsndfile writes each Ogg page as it fills, so if the
 process dies the file plays up to its last page (the closer keeps it as `partial`). Ava's audio is encoded
 HOLDBACK_SECONDS behind "now": her audio comes faster than it plays, and a barge-in must still be able to cut
