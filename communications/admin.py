@@ -97,6 +97,13 @@ class ConversationAdmin(AuditedAdmin):
     list_select_related = ["customer"]
     inlines = [VoiceCallDetailInline, MessageInline, EventInline]
 
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A recording cannot be deleted on its own (CallRecordingAdmin), but it goes with its call, and its
+        # file after the commit (communications.signals).
+        perms_needed.discard(CallRecording._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
@@ -144,5 +151,6 @@ class CallRecordingAdmin(AuditedAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        # Deleting the row would leave its file behind: recordings go through retention or forgetting.
+        # Alone, never: retention and forgetting remove the audio and keep the row's figures. A recording
+        # goes with its conversation (ConversationAdmin), its file with it.
         return False
