@@ -394,8 +394,7 @@ class CallTranscriptView(APIView):
         examples=[OpenApiExample("A transcript", response_only=True, value={
             "id": _CONVERSATION["id"], "started_at": _CONVERSATION["started_at"],
             "ended_at": _CONVERSATION["ended_at"],
-            "messages": [{key: m[key] for key in ("position", "author", "direction", "content", "sent_at")}
-                         for m in _MESSAGES],
+            "messages": [{key: m[key] for key in s.TranscriptLineSerializer.Meta.fields} for m in _MESSAGES],
         })],
     )
     def get(self, request, pk):

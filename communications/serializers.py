@@ -212,6 +212,13 @@ class EmailDetailSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Where a message is in its call's recording: the same fields in a conversation's detail and a call's transcript.
+RECORDING_OFFSETS = {
+    "recording_start_ms": {"help_text": "Where the words start in the call's recording (ms); empty off calls."},
+    "recording_end_ms": {"help_text": "Where they end (ms); empty when unknown."},
+}
+
+
 class MessageSerializer(serializers.ModelSerializer):
     metadata = serializers.DictField()
     sms = SmsDetailSerializer(allow_null=True, help_text="Delivery facts of a text message; empty on other channels.")
@@ -224,10 +231,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "recording_start_ms", "recording_end_ms", "sms", "email",
         ]
         read_only_fields = fields
-        extra_kwargs = {
-            "recording_start_ms": {"help_text": "Where the words start in the call's recording (ms); empty off calls."},
-            "recording_end_ms": {"help_text": "Where they end (ms); empty when unknown."},
-        }
+        extra_kwargs = RECORDING_OFFSETS
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -344,8 +348,9 @@ class ConversationDetailSerializer(ConversationSerializer):
 class TranscriptLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
-        fields = ["position", "author", "direction", "content", "sent_at"]
+        fields = ["position", "author", "direction", "content", "sent_at", *RECORDING_OFFSETS]
         read_only_fields = fields
+        extra_kwargs = RECORDING_OFFSETS
 
 
 class TranscriptSerializer(serializers.ModelSerializer):
