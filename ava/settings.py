@@ -354,6 +354,10 @@ VOICE_OUTBOUND_BUFFER_MS = env.get_int("VOICE_OUTBOUND_BUFFER_MS", 20000, minimu
 # A tool still running after this long makes Ava say a short filler ("one moment while I check").
 VOICE_FILLER_AFTER_MS = env.get_int("VOICE_FILLER_AFTER_MS", 700, minimum=0, maximum=10000)
 VOICE_UPSTREAM_CONNECT_TIMEOUT = env.get_float("VOICE_UPSTREAM_CONNECT_TIMEOUT", 10.0, minimum=0.1, maximum=120)
+# The caller's audio goes up to OpenAI in appends of at least this many milliseconds (fewer messages per
+# call; a commit sends what is held first, a cancel or truncate goes ahead of it). 0: every frame at once,
+# as when OpenAI decides the turn (VOICE_TURN_DETECTION server_vad or semantic_vad).
+VOICE_UPSTREAM_APPEND_MS = env.get_int("VOICE_UPSTREAM_APPEND_MS", 100, minimum=0, maximum=1000)
 
 # --- Phone calls (Twilio number -> /webhooks/twilio/voice; docs/phone.md) ---------------------------
 # Where callers are put through (E.164): transfers, and every call while Ava cannot answer (no OpenAI key,
