@@ -3,10 +3,10 @@
 The caller describes each conversation (who, when, what was said, what happened); this module
 makes the rows hang together the way the live services leave them: messages in position order
 with their direction from their author, the conversation's last activity, a call's details (its
-length, its interruptions), an SMS's segments and numbers, an email thread's subjects and
-headers. Rows are written with bulk_create, a few thousand in seconds. Nothing is announced
-(no live updates, no conversation_ended): these conversations are over, and scoring them is the
-caller's business (analytics.scoring.given for scores already known).
+length, its interruptions, a phone call's numbers), an SMS's segments and numbers, an email
+thread's subjects and headers. Rows are written with bulk_create, a few thousand in seconds.
+Nothing is announced (no live updates, no conversation_ended): these conversations are over, and
+scoring them is the caller's business (analytics.scoring.given for scores already known).
 """
 
 from dataclasses import dataclass, field
@@ -55,6 +55,9 @@ class PastConversation:
     messages: list
     events: list = field(default_factory=list)
     end_reason: str = ""  # a call's
+    # A call's other details, as VoiceCallDetail's fields: a phone call's source, call_sid, stream_sid,
+    # from_number, to_number, call_status, transfer_outcome. Empty: a web call.
+    call: dict = field(default_factory=dict)
     clinic_address: str = ""  # the clinic's number (SMS) or address (email) on this conversation
     subject: str = ""  # an email thread's
 
@@ -88,6 +91,7 @@ def write_past_conversations(past):
             calls.append(VoiceCallDetail(
                 conversation=item.conversation, duration_seconds=item.conversation.duration_seconds,
                 end_reason=item.end_reason, interruption_count=sum(1 for e in item.events if e.type == "interruption"),
+                **item.call,
             ))
         elif channel in ("sms", "whatsapp"):
             sms.extend(_sms_detail(item, message, said) for message, said in zip(messages, item.messages, strict=True))

@@ -28,6 +28,11 @@ HISTORY_DAYS = 90
 FUTURE_DAYS = 45
 PEOPLE = 320
 CHANNEL_WEIGHTS = {"voice": 55, "sms": 30, "email": 15}
+# Calls to the clinic's number; the rest come from the call page on its website.
+PHONE_SHARE = 0.65
+# A caller Ava does not know: their number withheld this often, else a number no demo customer has.
+WITHHELD_SHARE = 0.3
+UNKNOWN_AREA_CODES = ["332", "929", "631"]
 PAST_CANCEL_REASONS = ["Client called to cancel", "Schedule conflict", "Client unwell", "Travel"]
 
 
@@ -159,13 +164,14 @@ class HistoryBuilder:
             outcome = "info_only"
         at = self._start_time(rng, day, channel, index, count)
         conversation = Conversation(id=new_uuid(rng), channel=channel, customer=person.customer if person else None)
+        source, caller_number = self._line(day, index, channel, person)
 
         def new_appointment(**fields):
             return self._new_appointment(rng=rng, conversation=conversation, booked_at=at + timedelta(minutes=2), **fields)
 
         scene = Scene(
             channel=channel, rng=rng, clinic=self.clinic, at=at, person=person, catalogue=self.catalogue,
-            calendar=self.calendar, new_appointment=new_appointment,
+            calendar=self.calendar, new_appointment=new_appointment, source=source, caller_number=caller_number,
         )
         script = SCRIPTS[outcome](scene)
         if channel == "voice" and not script.failed and rng.random() < 0.22:
@@ -178,6 +184,20 @@ class HistoryBuilder:
         if person is not None:
             person.seen = True
         self.drawn.append(Drawn(conversation=conversation, scene=scene, script=script, timeline=timeline))
+
+    def _line(self, day, index, channel, person):
+        """(source, the caller's number) of a call: the phone, from the customer's number (or an unknown or
+        withheld one), or the call page. Drawn apart from the conversation, so its words do not depend on it."""
+        if channel != "voice":
+            return "", ""
+        rng = random.Random(f"{self.seed}-line-{day.toordinal() - self.today.toordinal()}-{index}")
+        if rng.random() >= PHONE_SHARE:
+            return "web", ""
+        if person is not None:
+            return "phone", person.customer.phone
+        if rng.random() < WITHHELD_SHARE:
+            return "phone", ""
+        return "phone", f"+1{rng.choice(UNKNOWN_AREA_CODES)}5550{rng.randint(100, 199)}"
 
     @staticmethod
     def _add_barge_ins(scene, rng):

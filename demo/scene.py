@@ -48,6 +48,7 @@ class Script:
     end_reason: str = ""
     failed: bool = False
     escalated: bool = False
+    transfer_outcome: str = ""  # a phone call put through to the front desk: how the desk's line went
 
 
 @dataclass
@@ -141,8 +142,12 @@ def first_sentence(text):
 class Scene:
     """One conversation being written. Lines and tool calls are recorded in order."""
 
-    def __init__(self, *, channel, rng, clinic, at, person, catalogue, calendar, new_appointment):
+    def __init__(self, *, channel, rng, clinic, at, person, catalogue, calendar, new_appointment, source="web",
+                 caller_number=""):
         self.channel = channel
+        # A call came through the clinic's number ("phone", from `caller_number`; "" withheld) or the call page.
+        self.source = source if channel == "voice" else ""
+        self.caller_number = caller_number
         self.rng = rng
         self.clinic = clinic
         self.tz = clinic.tz
@@ -159,6 +164,11 @@ class Scene:
     @property
     def voice(self):
         return self.channel == "voice"
+
+    @property
+    def phone(self):
+        """A call to the clinic's number (Twilio), not one from the call page."""
+        return self.source == "phone"
 
     @property
     def sms(self):
@@ -254,6 +264,13 @@ class Scene:
     # --- times ---------------------------------------------------------------
     def local(self, dt):
         return dt.astimezone(self.tz)
+
+    def desk_open(self):
+        """Someone is at the front desk now (opening hours, not a closure): a phone call can be put through."""
+        local = self.local(self.at)
+        return self.calendar.is_open(local.date()) and any(
+            row.weekday == local.weekday() and row.opens_at <= local.time() < row.closes_at
+            for row in self.catalogue.hours)
 
     def when(self, dt):
         local = self.local(dt)

@@ -16,7 +16,7 @@ from receptionist.tools.booking import (
     found_result,
     rescheduled_result,
 )
-from receptionist.tools.calls import end_call_result, transfer_result
+from receptionist.tools.calls import end_call_result, put_through_result, transfer_result
 from receptionist.tools.info import (
     CLOSURES_AHEAD_DAYS,
     business_info_result,
@@ -107,3 +107,8 @@ def cancel(s, appointment, *, service, provider, start, reason, late):
 
 def transfer(s, *, reason, urgent):
     return "transfer_to_staff", {"reason": reason, "urgent": urgent}, transfer_result(urgent=urgent, clinic=s.clinic)
+
+
+def put_through(s, *, reason, urgent):
+    """transfer_to_staff on a phone call the front desk can take now."""
+    return "transfer_to_staff", {"reason": reason, "urgent": urgent}, put_through_result()

@@ -16,7 +16,7 @@ from communications.history import (
     write_past_conversations,
     write_past_customers,
 )
-from communications.models import Conversation, Message
+from communications.models import Conversation, Message, VoiceCallDetail
 from demo.catalogue import CLINIC_SMS_NUMBER
 from demo.scene import Event, Line, Tool
 from scheduling.history import write_past_appointments
@@ -137,12 +137,27 @@ def past_conversation(drawn, *, clinic, now):
     )
     lines = [(turn, at) for turn, at in drawn.timeline if isinstance(turn, Line)]
     messages = [_past_message(scene, turn, at) for turn, at in lines]
+    events = _past_events(drawn, lines, messages)
     clinic_address = CLINIC_SMS_NUMBER if scene.sms else (clinic.email or f"hello@{CLINIC_EMAIL_DOMAIN}")
+    call = _phone_call(scene, script) if scene.phone else {}
+    if call:
+        metadata["call_sid"] = call["call_sid"]  # as communications.calls.open_phone_call keeps it
     past = PastConversation(
-        conversation=conversation, messages=messages, events=_past_events(drawn, lines, messages),
-        end_reason=script.end_reason, clinic_address=clinic_address, subject=scene.subject,
+        conversation=conversation, messages=messages, events=events, end_reason=script.end_reason, call=call,
+        clinic_address=clinic_address, subject=scene.subject,
     )
     return past, score
+
+
+def _phone_call(scene, script):
+    """A phone call's details as Twilio's webhooks leave them: its SIDs, both numbers, its final status."""
+    rng = scene.rng
+    return {
+        "source": VoiceCallDetail.Source.PHONE, "call_sid": f"CA{random_hex(rng, 32)}",
+        "stream_sid": f"MZ{random_hex(rng, 32)}", "from_number": scene.caller_number,
+        "to_number": CLINIC_SMS_NUMBER,  # the clinic's one number takes calls and texts
+        "call_status": "completed", "transfer_outcome": script.transfer_outcome,
+    }
 
 
 def _past_message(scene, turn, at):

@@ -69,12 +69,16 @@ def escalated(s):
             f"this as urgent, and {who} or another of our clinical team will call you back as soon as possible."
         )
         reason = f"Possible filler complication: swelling and bluish colour on one side of the lip, treated by {provider.name} {past}."
+        now = ("Thank you for telling me. A bluish or pale colour needs to be looked at right away; if you have severe "
+               "pain or the colour is spreading, please call 911. I'm putting you through to the front desk now so our "
+               "clinical team can help.")
         sentiment, satisfaction, frustration = "negative", s.pick(5, 6, 7), ["worried about a reaction after treatment"]
     elif kind == "billing":
         said = f"I was charged twice for my HydraFacial {past}. I'd like one of the charges refunded."
         reply = ("I'm sorry about that. I can't see payment records, so I've passed this to our front-desk manager, "
                  "who can check and refund any duplicate charge. They'll call you back today during opening hours.")
         reason = f"Says they were charged twice for a HydraFacial {past}; wants the duplicate refunded."
+        now = "I'm sorry about that. I can't see payment records, so I'm putting you through to the front desk now."
         sentiment, satisfaction, frustration = "negative", s.pick(5, 6), ["charged twice", "assistant could not see payments"]
     elif kind == "result":
         said = f"I got Botox {s.pick('two weeks ago', 'a couple of weeks ago', 'about three weeks ago')} and my forehead still moves completely. Honestly I'm pretty disappointed."
@@ -83,6 +87,8 @@ def escalated(s):
             f"first-time clients get a free touch-up at two weeks. I've asked {who} to call you back to look at it and set that up."
         )
         reason = "Unhappy with a Botox result after two weeks; wants it looked at (free touch-up may apply)."
+        now = ("I'm sorry it hasn't worked the way you hoped. First-time clients get a free touch-up at two weeks; "
+               "I'm putting you through to the front desk now to set that up.")
         sentiment, satisfaction, frustration = "mixed", s.pick(4, 5, 6), ["treatment did not work as expected"]
     elif kind == "pregnancy":
         said = "I have a peel booked next week but I just found out I'm pregnant. Can I still do it?"
@@ -91,19 +97,36 @@ def escalated(s):
             f"I've passed it to {who}, who will call you back before your appointment."
         )
         reason = "Newly pregnant; asks whether her chemical peel next week is safe."
+        now = "Congratulations! That's a question for our clinical team. I'm putting you through to the front desk now."
         sentiment, satisfaction, frustration = "positive", s.pick(7, 8), []
     else:
         said = f"I have some questions about {service.name} and my medical history. Can I talk to a real person, please?"
         reply = f"Of course. I've asked our team to call you back; they can bring in {who} for the medical questions."
         reason = f"Wants to talk to a person about {service.name} and their medical history."
+        now = "Of course. I'm putting you through to the front desk now."
         sentiment, satisfaction, frustration = "neutral", s.pick(6, 7), ["asked for a person"]
+
+    # A phone call while the front desk is open is put through, as transfer_to_staff does on the phone.
+    put_through = s.phone and s.desk_open()
 
     def hand_over():
         s.event("escalated", reason=reason, urgent=urgent, channel=s.channel)
         s.event("staff_task", kind="callback", reason=reason, urgent=urgent, phone="",
                 requested_at=s.local(s.at).isoformat())
-        s.tool(*tools.transfer(s, reason=reason, urgent=urgent))
+        s.tool(*(tools.put_through if put_through else tools.transfer)(s, reason=reason, urgent=urgent))
 
+    if put_through:
+        s.greet()
+        s.customer(said)
+        hand_over()
+        s.assistant(now)  # the line takes the call to the desk once she has said it; the desk answered
+        return Script(
+            outcome="escalated", satisfaction=satisfaction, sentiment=sentiment, escalated=True,
+            summary=f"{s.full}: {reason[0].lower()}{reason[1:]} Put through to the front desk"
+                    + (", flagged urgent." if urgent else "."),
+            frustration=frustration, success=["escalated promptly", "put through to the front desk at once"],
+            end_reason="transferred", transfer_outcome="completed",
+        )
     if s.voice:
         s.greet()
         s.customer(said)

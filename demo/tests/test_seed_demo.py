@@ -11,10 +11,12 @@ from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
 
+from analytics import selectors
 from communications.models import (
     Channel,
     CommunicationEvent,
     Conversation,
+    Customer,
     EmailDetail,
     Message,
     Outcome,
@@ -26,6 +28,7 @@ from receptionist.tools import ToolContext, run_tool
 from scheduling.models import FAQ, Appointment, BusinessHours, ClinicSettings, Closure, Provider, Service
 
 DEMO_LOGIN = "Demo staff login: staff / ava-demo-staff"
+CLINIC_NUMBER = "+12125550100"
 
 
 def seed(*args):
@@ -283,6 +286,67 @@ class SeededClinicTests(TestCase):
         self.assertTrue(interrupted.exists())
         for detail in interrupted:
             self.assertEqual(detail.conversation.events.filter(type="interruption").count(), detail.interruption_count)
+
+    def test_most_calls_came_to_the_clinics_number_and_the_rest_from_the_call_page(self):
+        calls = VoiceCallDetail.objects.select_related("conversation__customer")
+        phone = [c for c in calls if c.source == VoiceCallDetail.Source.PHONE]
+        web = [c for c in calls if c.source == VoiceCallDetail.Source.WEB]
+
+        self.assertTrue(len(web) < len(phone) < 0.9 * len(calls), (len(phone), len(web)))
+        customer_phones = set(Customer.objects.values_list("phone", flat=True))
+        for call in phone:
+            self.assertRegex(call.call_sid, r"^CA[0-9a-f]{32}$")
+            self.assertRegex(call.stream_sid, r"^MZ[0-9a-f]{32}$")
+            self.assertEqual((call.to_number, call.call_status), (CLINIC_NUMBER, "completed"))
+            customer = call.conversation.customer
+            if customer is not None:
+                self.assertEqual(call.from_number, customer.phone)  # caller ID named them
+            else:
+                self.assertNotIn(call.from_number, customer_phones - {""})  # Ava did not know the number
+        self.assertEqual(len({call.call_sid for call in phone}), len(phone))
+        strangers = [call.from_number for call in phone if call.conversation.customer is None]
+        self.assertTrue("" in strangers and any(strangers), "withheld numbers and unknown ones")
+        for call in web:
+            self.assertEqual((call.call_sid, call.from_number, call.call_status, call.transfer_outcome),
+                             (None, "", "", ""))
+
+    def test_phone_calls_escalated_while_the_desk_was_open_were_put_through(self):
+        put_through = VoiceCallDetail.objects.filter(transfer_outcome="completed").select_related("conversation")
+        tz = ClinicSettings.load().tz
+        opening = {h.weekday: (h.opens_at, h.closes_at) for h in BusinessHours.objects.all()}
+
+        self.assertTrue(put_through.exists())
+        for call in put_through:
+            conversation = call.conversation
+            self.assertEqual((call.source, call.end_reason), ("phone", "transferred"))
+            self.assertTrue(conversation.escalated)
+            started = conversation.started_at.astimezone(tz)
+            opens, closes = opening[started.weekday()]
+            self.assertTrue(opens <= started.time() < closes)
+            transfer = conversation.events.get(type="tool_call", data__name="transfer_to_staff")
+            self.assertIs(transfer.data["result"]["live"], True)
+            self.assertIn("putting you through", conversation.messages.last().content)
+        # A web call, or a phone call out of hours, leaves a callback instead.
+        self.assertTrue(Conversation.objects.filter(escalated=True, channel=Channel.VOICE)
+                        .exclude(voice__transfer_outcome="completed").exists())
+
+    def test_the_dashboard_shows_phone_calls_and_web_calls_on_a_fresh_start(self):
+        # As `make seed` does: the demo, then its daily metrics rolled up.
+        call_command("backfill_metrics", "--days", "90", stdout=StringIO())
+        self.client.force_login(get_user_model().objects.get(username="staff"))
+
+        inbox = self.client.get("/dashboard/inbox/?source=phone").content.decode()
+        overview = self.client.get("/dashboard/?period=month").content.decode()
+
+        self.assertGreaterEqual(inbox.count(">Phone call</span>"), 20)  # a page of them
+        today = ClinicSettings.load().local_now().date()
+        ninety_days = selectors.overview(period="custom", start=today - timedelta(days=89), end=today)["by_source"]
+        by_source = Counter(VoiceCallDetail.objects.values_list("source", flat=True))
+        self.assertEqual({source: ninety_days[source]["voice_calls"] for source in ("phone", "web")}, by_source)
+        self.assertTrue(by_source["phone"] and by_source["web"])
+        month = selectors.overview(period="month")["by_source"]
+        for source, label in (("phone", "Phone calls"), ("web", "Web calls")):
+            self.assertIn(f'<th scope="row">{label}</th><td>{month[source]["voice_calls"]}</td>', overview)
 
     def test_every_text_and_email_message_has_its_delivery_details(self):
         sms = Message.objects.filter(conversation__channel=Channel.SMS)
