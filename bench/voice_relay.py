@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/voice_relay.py                       # 1, 25, 100 calls; floor, daphne, uvicorn; 20 and 40 ms
     .venv/bin/python bench/voice_relay.py --calls 100 --servers uvicorn --frame-ms 40 --seconds 6
+    .venv/bin/python bench/voice_relay.py --calls 200 --servers floor uvicorn --frame-ms 40 --no-recordings
+    BENCH_PY_SPY=/path/to/py-spy .venv/bin/python bench/voice_relay.py ...   # + a sampled profile of the server
 
 Three processes on loopback: the server under test (Daphne or uvicorn running ava.asgi, or the
 "floor": a minimal raw-websockets relay doing the same job), a fake upstream speaking the Realtime
@@ -14,7 +16,13 @@ frame carries its send time (CLOCK_MONOTONIC, shared by the processes) in its fi
 * frames lost, each direction;
 * the server's CPU (share of one core) and memory (RSS growth) per call;
 * interrupt -> response.cancel: from the page sending `interrupt` to the upstream receiving the
-  cancel (after the measuring window, so dropped late audio does not count as lost).
+  cancel (after the measuring window, so dropped late audio does not count as lost);
+* commit -> input_audio_buffer.commit: 300 ms after its interrupt each caller commits its turn; the time
+  from the page's `commit` to the upstream's commit, and whether the commit came after every frame the
+  page sent before it (the relay gathers the caller's audio into 100 ms appends: a commit sends them first).
+
+Up latency is per frame, so with appends it includes the wait for the append to fill (a frame waits up
+to an append's length); "newest" is per append, its newest frame: the relay's own delay.
 
 Results are printed and written to bench/results/voice_relay-<time>.json. bench/README.md
 ("Voice relay") records the figures and the choices made from them.
@@ -45,6 +53,8 @@ PYTHON = sys.executable
 HEADER = struct.Struct("<qiixx")
 BYTES_PER_MS = 48
 APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"'
+UVICORN_WS = "websockets"  # --uvicorn-ws: uvicorn's websocket implementation
+RECORDINGS = True  # --no-recordings: the relay without the call recorder (issue 17), for its own cost
 
 
 def now_ns():
@@ -96,10 +106,26 @@ def percentile(values, p):
 # --- the fake upstream (its own process) ---------------------------------------------------------
 
 async def serve_upstream(port, frame_ms, out_path):
-    appends = []  # (sent_ns, caller, latency_ns)
+    appends = []  # (sent_ns, caller, latency_ns) of every frame
+    newest = []  # (sent_ns, latency_ns) of the newest frame of each append
+    last_seq = {}  # caller -> the last sequence number received
+    commits = {}  # caller -> (ns the commit arrived, last sequence number received before it)
+    frame_bytes = frame_ms * BYTES_PER_MS
     sent_down = []  # sent_ns of every downstream frame
     cancels = {}  # caller -> ns the cancel arrived
     stop = asyncio.Event()
+
+    def received(audio_b64):
+        arrived = now_ns()
+        data = base64.b64decode(audio_b64)
+        latency = caller = seq = None
+        for offset in range(0, len(data) - HEADER.size + 1, frame_bytes):
+            sent_ns, caller, seq = HEADER.unpack_from(data, offset)
+            latency = arrived - sent_ns
+            appends.append((sent_ns, caller, latency))
+        newest.append((sent_ns, latency))
+        last_seq[caller] = seq
+        return caller
 
     async def handler(ws):
         caller = -1
@@ -139,22 +165,22 @@ async def serve_upstream(port, frame_ms, out_path):
         responses = 0
         try:
             async for message in ws:
-                if message.startswith(APPEND_PREFIX):  # the hot path: read only the header
-                    sent_ns, caller, _ = header_of_b64(message[len(APPEND_PREFIX):])
-                    appends.append((sent_ns, caller, now_ns() - sent_ns))
+                if message.startswith(APPEND_PREFIX):  # the hot path: one or more frames, each with its header
+                    caller = received(message[len(APPEND_PREFIX):message.index('"', len(APPEND_PREFIX))])
                     continue
                 event = json.loads(message)
                 kind = event["type"]
                 if kind == "input_audio_buffer.append":
-                    sent_ns, caller, _ = header_of_b64(event["audio"])
-                    appends.append((sent_ns, caller, now_ns() - sent_ns))
+                    caller = received(event["audio"])
+                elif kind == "input_audio_buffer.commit":
+                    commits.setdefault(caller, (now_ns(), last_seq.get(caller)))
                 elif kind == "session.update":
                     await send({"type": "session.updated", "session": event["session"]})
                 elif kind == "response.create":
                     responses += 1
                     stream = asyncio.ensure_future(speak(f"resp_{id(ws)}_{responses}"))
                 elif kind == "response.cancel":
-                    cancels[caller] = now_ns()
+                    cancels.setdefault(caller, now_ns())
                     if stream:
                         stream.cancel()
                 elif kind == "conversation.item.truncate":
@@ -171,7 +197,8 @@ async def serve_upstream(port, frame_ms, out_path):
     async with websockets.serve(handler, "127.0.0.1", port, max_size=None, compression=None):
         print("ready", flush=True)
         await stop.wait()
-    Path(out_path).write_text(json.dumps({"appends": appends, "sent_down": sent_down, "cancels": cancels}))
+    Path(out_path).write_text(json.dumps({"appends": appends, "newest": newest, "sent_down": sent_down,
+                                          "cancels": cancels, "commits": commits}))
 
 
 # --- the floor: a minimal raw-websockets relay (its own process) ------------------------------------
@@ -198,6 +225,8 @@ async def serve_floor(port, upstream_url):
                             await upstream.send('{"type":"response.create","response":{}}')
                         elif kind == "interrupt":
                             await upstream.send('{"type":"response.cancel"}')
+                        elif kind == "commit":
+                            await upstream.send('{"type":"input_audio_buffer.commit"}')
             except websockets.ConnectionClosed:
                 pass
             finally:
@@ -214,6 +243,7 @@ async def caller(index, url, frame_ms, window, streaming, results):
     """One caller: real-time frames up, the reply's frames down; counts only inside `window` (set later)."""
     sent = received = 0
     latencies = []
+    frame_bytes = frame_ms * BYTES_PER_MS
     async with websockets.connect(url, origin="http://127.0.0.1", max_size=None, compression=None) as ws:
         await ws.send(json.dumps({"type": "start", "consent": True}))
         item = {"id": None, "bytes": 0}
@@ -222,12 +252,14 @@ async def caller(index, url, frame_ms, window, streaming, results):
             nonlocal received
             async for message in ws:
                 if isinstance(message, bytes):
-                    sent_ns = HEADER.unpack_from(message)[0]
+                    arrived = now_ns()
                     item["bytes"] += len(message)
                     streaming.set()
-                    if window and window["start"] <= sent_ns < window["end"]:
-                        received += 1
-                        latencies.append(now_ns() - sent_ns)
+                    for offset in range(0, len(message), frame_bytes):  # one frame, or several joined
+                        sent_ns = HEADER.unpack_from(message, offset)[0]
+                        if window and window["start"] <= sent_ns < window["end"]:
+                            received += 1
+                            latencies.append(arrived - sent_ns)
                 else:
                     event = json.loads(message)
                     if event["type"] == "audio.start":
@@ -242,8 +274,8 @@ async def caller(index, url, frame_ms, window, streaming, results):
         receiver = asyncio.ensure_future(receive_until_closed())
         seq = 0
         next_at = time.monotonic()
-        interrupted = None
-        while not window or now_ns() < window["end"] + 1_000_000_000:
+        interrupted = committed = last_before_commit = None
+        while not window or now_ns() < window["end"] + 1_700_000_000:
             data = frame(frame_ms, index, seq)
             if window and window["start"] <= HEADER.unpack_from(data)[0] < window["end"]:
                 sent += 1
@@ -254,12 +286,17 @@ async def caller(index, url, frame_ms, window, streaming, results):
                 interrupted = now_ns()
                 await ws.send(json.dumps({"type": "interrupt", "item_id": item["id"] or "none",
                                           "played_ms": item["bytes"] // BYTES_PER_MS}))
+            elif committed is None and interrupted and now_ns() >= interrupted + 300_000_000:
+                # The caller's turn ends (the page's VAD decided): every frame sent so far belongs to it.
+                last_before_commit = seq - 1
+                committed = now_ns()
+                await ws.send('{"type":"commit"}')
             next_at += frame_ms / 1000
             await asyncio.sleep(max(0, next_at - time.monotonic()))
         await asyncio.sleep(0.5)  # frames in flight
         receiver.cancel()
     results.append({"caller": index, "sent_up": sent, "received_down": received, "down_ns": latencies,
-                    "interrupt_ns": interrupted})
+                    "interrupt_ns": interrupted, "commit_ns": committed, "last_before_commit": last_before_commit})
 
 
 async def warm_up(url):
@@ -310,6 +347,9 @@ def server_env(upstream_port, db_path):
         REDIS_URL="", VOICE_MAX_CONCURRENT_CALLS_PER_IP="100000", VOICE_NEW_CALLS_PER_MINUTE_PER_IP="100000",
         VOICE_MAX_FRAME_BYTES="65536",
         ANALYTICS_SCORING_MAX_RETRIES="0", LOG_LEVEL="WARNING", VOICE_OUTBOUND_BUFFER_MS="60000",
+        RECORDINGS_ENABLED="true" if RECORDINGS else "false",
+        RECORDINGS_ROOT=str(Path(db_path).parent / "recordings"),
+        RECORDINGS_SPOOL_DIR=str(Path(db_path).parent / "recordings-spool"),
     )
     return env
 
@@ -325,7 +365,7 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
         path = "/ws/voice/bench-{n:06d}"
     elif server == "uvicorn":
         args = [str(ROOT / ".venv/bin/uvicorn"), "ava.asgi:application", "--host", "127.0.0.1", "--port",
-                str(server_port), "--log-level", "warning", "--ws", "websockets", "--loop", "uvloop",
+                str(server_port), "--log-level", "warning", "--ws", UVICORN_WS, "--loop", "uvloop",
                 "--ws-max-size", "1048576"]
         path = "/ws/voice/bench-{n:06d}"
     else:
@@ -358,6 +398,13 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
         start = now_ns() + 100_000_000
         window.update(start=start, end=start + int(seconds * 1e9), spread=1_000_000_000 // calls)
         await asyncio.sleep(0.1)
+        profiler = None
+        if os.environ.get("BENCH_PY_SPY"):  # e.g. /path/to/py-spy: a sampled profile of the window
+            profiler = subprocess.Popen(
+                [os.environ["BENCH_PY_SPY"], "record", "--pid", str(server_process.pid), "--duration", str(int(seconds)),
+                 "--rate", "200", "--format", "raw", "--nonblocking",
+                 "--output", str(ROOT / "bench" / "results" / f"profile-{server}-{calls}-{frame_ms}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         cpu_start = proc_cpu_seconds(server_process.pid)
         harness_start = proc_cpu_seconds(upstream.pid), proc_cpu_seconds(os.getpid())
         await asyncio.sleep(seconds)
@@ -366,6 +413,8 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
         generator_cpu = (proc_cpu_seconds(os.getpid()) - harness_start[1]) / seconds
         rss_during = proc_rss_mb(server_process.pid)
         await asyncio.gather(*tasks, return_exceptions=True)
+        if profiler is not None:
+            await asyncio.get_running_loop().run_in_executor(None, profiler.wait, 120)
     finally:
         for process, stop in ((server_process, signal.SIGTERM), (upstream, signal.SIGTERM)):
             process.send_signal(stop)
@@ -384,18 +433,27 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
     cancels = upstream_data["cancels"]
     delays = [cancels[str(r["caller"])] - r["interrupt_ns"] for r in results
               if r.get("interrupt_ns") and str(r["caller"]) in cancels]
+    newest = [lat for sent_ns, lat in upstream_data["newest"] if start_ns <= sent_ns < end_ns]
+    commits = upstream_data["commits"]
+    turns = [(commits[str(r["caller"])][0] - r["commit_ns"], commits[str(r["caller"])][1] == r["last_before_commit"])
+             for r in results if r.get("commit_ns") and str(r["caller"]) in commits]
     ms = lambda ns: None if ns is None else round(ns / 1e6, 2)  # noqa: E731
     return {
         "server": server, "calls": calls, "frame_ms": frame_ms, "seconds": seconds,
         "connected": len(results),
         "up_p50_ms": ms(percentile(up, 50)), "up_p99_ms": ms(percentile(up, 99)),
+        "up_newest_p50_ms": ms(percentile(newest, 50)), "up_newest_p99_ms": ms(percentile(newest, 99)),
+        "appends_per_frame": round(len(newest) / max(1, len(up)), 3),
         "down_p50_ms": ms(percentile(down, 50)), "down_p99_ms": ms(percentile(down, 99)),
         "up_lost": sent_up - len(up), "up_sent": sent_up, "down_lost": sent_down - len(down), "down_sent": sent_down,
         "cpu_cores": round(cpu, 3), "cpu_per_call_pct": round(100 * cpu / calls, 2),
         "upstream_cores": round(upstream_cpu, 3), "generator_cores": round(generator_cpu, 3),
         "rss_mb": round(rss_during, 1), "rss_per_call_mb": round((rss_during - rss_before) / calls, 3),
         "cancel_p50_ms": ms(percentile(delays, 50)), "cancel_p99_ms": ms(percentile(delays, 99)),
-        "cancels": len(delays),
+        "cancels": len(delays), "interrupts": sum(1 for r in results if r.get("interrupt_ns")),
+        "commit_p50_ms": ms(percentile([t for t, _ in turns], 50)),
+        "commit_p99_ms": ms(percentile([t for t, _ in turns], 99)),
+        "commits_whole": sum(1 for _, whole in turns if whole), "commits": len(turns),
     }
 
 
@@ -415,13 +473,16 @@ async def main(args):
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print()
-    print("| server | calls | frame | up p50/p99 ms | down p50/p99 ms | lost up/down | CPU/call | RSS/call MB | "
-          "interrupt->cancel p50/p99 ms |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | calls | frame | up p50/p99 ms | up newest p50/p99 ms | down p50/p99 ms | lost up/down | "
+          "CPU/call | RSS/call MB | interrupt->cancel p50/p99 ms | commit p50/p99 ms (whole) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['server']} | {r['calls']} | {r['frame_ms']} ms | {r['up_p50_ms']} / {r['up_p99_ms']} | "
+              f"{r['up_newest_p50_ms']} / {r['up_newest_p99_ms']} | "
               f"{r['down_p50_ms']} / {r['down_p99_ms']} | {r['up_lost']} / {r['down_lost']} | "
-              f"{r['cpu_per_call_pct']}% | {r['rss_per_call_mb']} | {r['cancel_p50_ms']} / {r['cancel_p99_ms']} |")
+              f"{r['cpu_per_call_pct']}% | {r['rss_per_call_mb']} | {r['cancel_p50_ms']} / {r['cancel_p99_ms']} "
+              f"({r['cancels']} of {r['interrupts']}) | {r['commit_p50_ms']} / {r['commit_p99_ms']} "
+              f"({r['commits_whole']} of {r['commits']}) |")
     results_dir = ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
     path = results_dir / f"voice_relay-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -442,4 +503,10 @@ if __name__ == "__main__":
                             choices=["floor", "daphne", "uvicorn"])
         parser.add_argument("--frame-ms", type=int, nargs="+", default=[20, 40])
         parser.add_argument("--seconds", type=float, default=6.0, help="length of the measuring window")
-        asyncio.run(main(parser.parse_args()))
+        parser.add_argument("--no-recordings", action="store_true",
+                            help="RECORDINGS_ENABLED=false: the relay's own cost, without the call recorder")
+        parser.add_argument("--uvicorn-ws", default="websockets", choices=["websockets", "websockets-sansio", "wsproto"])
+        arguments = parser.parse_args()
+        RECORDINGS = not arguments.no_recordings
+        UVICORN_WS = arguments.uvicorn_ws
+        asyncio.run(main(arguments))
