@@ -23,19 +23,21 @@ from communications.models import CallRecording, Message, recordings_storage
 from communications.services import record_event
 
 log = logging.getLogger(__name__)
-# How recordings are encoded (libsndfile through soundfile): Ogg Vorbis, stereo. At this level a call-minute is
-# about 250 KB at 24 kHz (120 KB at 8 kHz) and 0.23 s of CPU; Ogg Opus of the same size costs ten times the CPU
-# through libsndfile. bench/README.md, "Call recordings", has the candidates' figures.
-ENCODING = {"format": "OGG", "subtype": "VORBIS", "compression_level": 0.9}
-# A spool file untouched this long has no writer (a live one adds a page every second or two).
+# How recordings are encoded (libsndfile through soundfile): FLAC, stereo, 16-bit. It is the one codec cheap
+# enough to run beside the relay (0.035 s of CPU per call-minute at 24 kHz; Ogg Vorbis 0.23 s, Ogg Opus 1-2.5 s,
+# which took the relay down at 100 calls on two cores), and lossless; a call-minute is 1.4 MB at 24 kHz, 0.55 MB
+# at 8 kHz. bench/README.md, "Call recordings", has the figures.
+ENCODING = {"format": "FLAC", "subtype": "PCM_16"}
+CONTENT_TYPE, EXTENSION = "audio/flac", ".flac"
+# A spool file untouched this long has no writer (a live one grows every tick, twice a second).
 ABANDONED_AFTER_SECONDS = 120
 # A call taken back after an unanswered transfer continues its recording after the time it rang, up to this.
 MAX_RING_GAP_MS = 120_000
 
 
 def storage_name(*, conversation_id, started_at):
-    """Where a call's file lives in the recordings storage: calls/YYYY/MM/DD/<conversation id>.ogg."""
-    return f"calls/{started_at:%Y/%m/%d}/{conversation_id}.ogg"
+    """Where a call's file lives in the recordings storage: calls/YYYY/MM/DD/<conversation id>.flac."""
+    return f"calls/{started_at:%Y/%m/%d}/{conversation_id}{EXTENSION}"
 
 
 def open_call_recording(*, conversation_id, spool_path, sample_rate, channels):
@@ -45,7 +47,8 @@ def open_call_recording(*, conversation_id, spool_path, sample_rate, channels):
     recorded over the first, and its finish finds nothing of its own to update.
     """
     _, created = CallRecording.objects.get_or_create(conversation_id=conversation_id, defaults={
-        "spool_path": str(spool_path), "sample_rate": sample_rate, "channels": channels})
+        "spool_path": str(spool_path), "sample_rate": sample_rate, "channels": channels,
+        "content_type": CONTENT_TYPE})
     return created
 
 
@@ -111,7 +114,7 @@ def continue_call_recording(*, conversation_id, name, size_bytes, duration_ms, o
     gap = int(min(max(gap_ms, 0), MAX_RING_GAP_MS) * rate // 1000)
     joined = CallRecording.objects.filter(pk=earlier.pk, file=earlier.file.name)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "joined.ogg"
+        path = Path(folder) / f"joined{EXTENSION}"
         with soundfile.SoundFile(str(path), "w", samplerate=rate, channels=first.shape[1], **ENCODING) as sound:
             sound.write(first)
             sound.write(np.zeros((gap, first.shape[1]), dtype=np.int16))
@@ -157,9 +160,10 @@ def fail_call_recording(*, conversation_id, spool_path, error):
 def finish_abandoned_recording(*, conversation_id, writer_gone, now=None):
     """A call closed by the closer (its process died, or nobody ended it): keep its recording as `partial`.
 
-    The spool file is playable up to its last Ogg page, so it is stored as it is. When the writer may still
-    be alive (`writer_gone` False: the call was only idle), a spool file written to lately is left alone.
-    Returns the recording's new state, or None when there was nothing to do.
+    The spool file holds every FLAC frame written before the process died; what decodes of it is kept, as a
+    whole file. When the writer may still be alive (`writer_gone` False: the call was only idle), a spool
+    file written to lately is left alone. Returns the recording's new state, or None when there was nothing
+    to do.
     """
     recording = CallRecording.objects.filter(conversation_id=conversation_id,
                                              state=CallRecording.State.RECORDING).first()
@@ -169,14 +173,21 @@ def finish_abandoned_recording(*, conversation_id, writer_gone, now=None):
     exists = spool is not None and spool.is_file()
     if exists and not writer_gone and (now or time.time()) - spool.stat().st_mtime < ABANDONED_AFTER_SECONDS:
         return None
-    duration_ms = _playable_ms(spool) if exists else None
-    if not duration_ms:
+    audio, rate = _readable_audio(spool) if exists else (None, 0)
+    if audio is None or not len(audio):
         error = ("the call's process ended before any audio was written" if not exists
                  else "the call's process ended and its spool file holds no playable audio")
         fail_call_recording(conversation_id=conversation_id, spool_path=recording.spool_path, error=error)
         return CallRecording.State.FAILED
-    name, size = store_spool_file(spool_path=spool, name=storage_name(conversation_id=conversation_id,
-                                                                         started_at=recording.started_at))
+    duration_ms = len(audio) * 1000 // rate
+    with tempfile.TemporaryDirectory() as folder:
+        whole = Path(folder) / f"partial{EXTENSION}"
+        import soundfile
+
+        soundfile.write(str(whole), audio, rate, **ENCODING)
+        name, size = store_spool_file(spool_path=whole, name=storage_name(conversation_id=conversation_id,
+                                                                             started_at=recording.started_at))
+    spool.unlink(missing_ok=True)
     if not finish_call_recording(conversation_id=conversation_id, spool_path=recording.spool_path, name=name,
                                  size_bytes=size, duration_ms=duration_ms, offsets={},
                                  state=CallRecording.State.PARTIAL):
@@ -186,12 +197,23 @@ def finish_abandoned_recording(*, conversation_id, writer_gone, now=None):
     return CallRecording.State.PARTIAL
 
 
-def _playable_ms(path):
-    """How much of an Ogg file (possibly cut off mid-page) plays, in ms; 0 when none of it does."""
+def _readable_audio(path):
+    """Everything that decodes of a file cut off mid-write (its header never finished): (int16 frames, rate),
+    or (None, 0) when nothing does."""
     import soundfile
 
+    blocks = []
     try:
-        info = soundfile.info(str(path))
+        with soundfile.SoundFile(str(path)) as sound:
+            rate = sound.samplerate
+            while True:
+                try:
+                    block = sound.read(rate, dtype="int16", always_2d=True)
+                except (RuntimeError, soundfile.LibsndfileError):
+                    break  # the frame the process was writing when it died
+                if not len(block):
+                    break
+                blocks.append(block)
     except (RuntimeError, soundfile.LibsndfileError):
-        return 0
-    return int(info.frames * 1000 // info.samplerate) if info.samplerate else 0
+        return None, 0
+    return (np.concatenate(blocks), rate) if blocks else (None, 0)

@@ -174,9 +174,11 @@ def file_response(request, recording, *, filename, as_attachment=False):
 
 
 def download_name(conversation):
-    """call-2026-12-02-1500-6f1c2b9e.ogg: the clinic's date and time, and the conversation's short id."""
+    """call-2026-12-02-1500-6f1c2b9e.flac: the clinic's date and time, and the conversation's short id; the
+    extension is the stored file's (the recorder writes FLAC)."""
     started = timezone.localtime(conversation.started_at)
-    return f"call-{started:%Y-%m-%d-%H%M}-{str(conversation.pk)[:8]}.ogg"
+    suffix = Path(conversation.recording.file.name).suffix or ".flac"
+    return f"call-{started:%Y-%m-%d-%H%M}-{str(conversation.pk)[:8]}{suffix}"
 
 
 # --- Retention and forgetting -------------------------------------------------------------------------

@@ -140,8 +140,8 @@ async def test_a_web_call_is_recorded_as_the_caller_heard_it_from_consent_to_han
     conversation_id = page.session["conversation_id"]
     recording = await db(recording_of, conversation_id)
     assert recording.state == "complete" and recording.error == ""
-    assert (recording.sample_rate, recording.channels, recording.content_type) == (24000, 2, "audio/ogg")
-    assert recording.file.name == f"calls/{recording.started_at:%Y/%m/%d}/{conversation_id}.ogg"
+    assert (recording.sample_rate, recording.channels, recording.content_type) == (24000, 2, "audio/flac")
+    assert recording.file.name == f"calls/{recording.started_at:%Y/%m/%d}/{conversation_id}.flac"
     assert recording.size_bytes == storages["recordings"].size(recording.file.name) > 0
     assert not recording.spool_path and not any(settings.RECORDINGS_SPOOL_DIR.iterdir())  # moved, not copied
     # From consent to hang-up, not from the page's connection half a second earlier.
@@ -266,11 +266,11 @@ DYING_WRITER = textwrap.dedent("""
 """)
 
 
-def test_the_closer_keeps_a_dead_process_recording_as_partial_up_to_its_last_page(transactional_db, settings,
+def test_the_closer_keeps_a_dead_process_recording_as_partial_up_to_what_it_wrote(transactional_db, settings,
                                                                                   tmp_path):
     import json
 
-    spool = tmp_path / "dying.ogg"
+    spool = tmp_path / "dying.flac"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ava.settings", "PYTHONPATH": str(Path(__file__).parents[2])}
     process = subprocess.Popen([sys.executable, "-c", DYING_WRITER, str(spool)], stdout=subprocess.PIPE, text=True,
                                env=env, cwd=Path(__file__).parents[2])
@@ -291,7 +291,7 @@ def test_the_closer_keeps_a_dead_process_recording_as_partial_up_to_its_last_pag
     assert not spool.exists() and not recording.spool_path
     data, rate = decoded(recording)
     assert rate == 24000 and data.shape[1] == 2
-    # Up to the last page written before the kill: at least what the writer had encoded, at most what it was given.
+    # Up to the last frame written before the kill: at least what the writer had encoded, at most what it was given.
     assert written["written_ms"] - 1500 <= recording.duration_ms <= spoke["spoke_ms"] + 100
     assert len(data) * 1000 // rate == pytest.approx(recording.duration_ms, abs=10)
     assert loud(data[:, 0], rate).any() and loud(data[:, 1], rate).any()
@@ -300,7 +300,7 @@ def test_the_closer_keeps_a_dead_process_recording_as_partial_up_to_its_last_pag
 
 
 def test_the_closer_leaves_a_recording_still_being_written_alone(transactional_db, tmp_path):
-    spool = tmp_path / "live.ogg"
+    spool = tmp_path / "live.flac"
     with soundfile.SoundFile(str(spool), "w", samplerate=24000, channels=2, **ENCODING) as out:
         out.write(np.zeros((24000, 2), dtype=np.int16))
     conversation = start_conversation(channel=Channel.VOICE, metadata={})

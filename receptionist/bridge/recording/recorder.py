@@ -2,11 +2,12 @@
 
 On the loop each note is one append to a deque (a monotonic time and the bytes): no decoding, numpy, file or
 database work. The thread wakes every TICK_SECONDS, places what was noted on the timeline (timeline.py) and
-encodes to Ogg Vorbis with soundfile (libsndfile), stereo (the caller left, Ava right) at the line's rate,
-appending to a spool file under RECORDINGS_SPOOL_DIR. libsndfile writes each Ogg page as it fills, so if the
-process dies the file plays up to its last page (the closer keeps it as `partial`). Ava's audio is encoded
-HOLDBACK_SECONDS behind "now": her audio comes faster than it plays, and a barge-in must still be able to cut
-what the caller never heard.
+encodes to FLAC with soundfile (libsndfile), stereo (the caller left, Ava right) at the line's rate, appending
+to a spool file under RECORDINGS_SPOOL_DIR (the codec and why: communications/recording_spool.ENCODING). Each
+FLAC frame is written as it is encoded, so if the process dies what was written decodes (the closer keeps it
+as `partial`). Encoding releases the GIL; the thread's own Python work is about 0.6 ms a tick. Ava's audio is
+encoded HOLDBACK_SECONDS behind "now": her audio comes faster than it plays, and a barge-in must still be able
+to cut what the caller never heard.
 
 At the end the thread encodes the rest and moves the file into the recordings storage; the row and each
 message's place in the file are then saved through the database (communications/recording_spool.py). A writer
@@ -58,7 +59,8 @@ class CallRecorder:
         if self.active or not settings.RECORDINGS_ENABLED or self.record.conversation_id is None:
             return
         conversation_id = self.record.conversation_id
-        self.spool_path = Path(settings.RECORDINGS_SPOOL_DIR) / f"{conversation_id}-{secrets.token_hex(4)}.ogg"
+        name = f"{conversation_id}-{secrets.token_hex(4)}{recording_spool.EXTENSION}"
+        self.spool_path = Path(settings.RECORDINGS_SPOOL_DIR) / name
         self.record.writer.put(recording_spool.open_call_recording, conversation_id=conversation_id,
                                spool_path=str(self.spool_path), sample_rate=self.rate, channels=CHANNELS)
         loop = asyncio.get_running_loop()
