@@ -240,19 +240,19 @@ async def test_a_storage_that_refuses_the_file_keeps_the_spool_and_records_the_l
 
 # --- a process that died mid-call -------------------------------------------------------------------
 DYING_WRITER = textwrap.dedent("""
-    import collections, json, sys, threading, time
+    import collections, json, sys, time
     from pathlib import Path
     import django
     django.setup()
     from communications.processes import this_process
-    from receptionist.bridge.recording.recorder import SpoolWriter, _AVA, _CALLER
+    from receptionist.bridge.recording.recorder import SpoolWriter, WriterThread, _AVA, _CALLER
     from tests.browser.audio import speech
 
-    notes, wake = collections.deque(), threading.Event()
+    notes = collections.deque()
     started = time.monotonic()
-    writer = SpoolWriter(notes=notes, wake=wake, rate=24000, mulaw=False, path=Path(sys.argv[1]),
-                         conversation_id="dying", started_at=None, started=started, done=print, failed=print)
-    threading.Thread(target=writer.run, daemon=True).start()
+    writer = SpoolWriter(notes=notes, rate=24000, mulaw=False, path=Path(sys.argv[1]), conversation_id="dying",
+                         started_at=None, started=started, done=print, failed=print)
+    WriterThread.shared().add(writer)
     words, tone = speech("I would like to book a facial please."), bytes(range(256)) * 375
     for n in range(0, len(words), 1920):
         time.sleep(0.04)

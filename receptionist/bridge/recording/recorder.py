@@ -1,7 +1,8 @@
-"""Recording a call: the relay loop only notes what happened; a thread of the call's own writes the file.
+"""Recording a call: the relay loop only notes what happened; one writer thread per process writes the files.
 
 On the loop each note is one append to a deque (a monotonic time and the bytes): no decoding, numpy, file or
-database work. The thread wakes every TICK_SECONDS, places what was noted on the timeline (timeline.py) and
+database work. The writer thread (shared by every call of the process, so the loop contends for the GIL with
+one thread, not one per call) wakes every TICK_SECONDS, places each call's notes on its timeline (timeline.py) and
 encodes to FLAC with soundfile (libsndfile), stereo (the caller left, Ava right) at the line's rate, appending
 to a spool file under RECORDINGS_SPOOL_DIR (the codec and why: communications/recording_spool.ENCODING). Each
 FLAC frame is written as it is encoded, so if the process dies what was written decodes (the closer keeps it
@@ -48,8 +49,7 @@ class CallRecorder:
         self.spool_path = None
         self.started_at = None
         self._notes = collections.deque()
-        self._wake = threading.Event()
-        self._thread = None
+        self._writers = None  # the process's WriterThread, once recording
         self._result = None  # the thread's answer: a future on the loop
         self._ending = False
         self._failure_reported = False
@@ -66,12 +66,12 @@ class CallRecorder:
         loop = asyncio.get_running_loop()
         self._result = loop.create_future()
         self.started_at = timezone.now()
-        writer = SpoolWriter(notes=self._notes, wake=self._wake, rate=self.rate, mulaw=self.mulaw,
-                             path=self.spool_path, conversation_id=conversation_id, started_at=self.started_at,
-                             started=time.monotonic(), done=self._thread_done(loop), failed=self._thread_failed(loop))
-        self._thread = threading.Thread(target=writer.run, name=f"recording-{conversation_id}", daemon=True)
+        writer = SpoolWriter(notes=self._notes, rate=self.rate, mulaw=self.mulaw, path=self.spool_path,
+                             conversation_id=conversation_id, started_at=self.started_at, started=time.monotonic(),
+                             done=self._thread_done(loop), failed=self._thread_failed(loop))
         self.active = True
-        self._thread.start()
+        self._writers = WriterThread.shared()
+        self._writers.add(writer)
 
     # --- notes (the relay loop; each is one append) ---------------------------------------------
     def caller(self, chunk):
@@ -106,11 +106,11 @@ class CallRecorder:
         """Wait (off the loop) for the file to be finished and stored, then save the row and the offsets.
 
         Run after the call's writes (its messages exist, so their offsets can be set)."""
-        if self._thread is None:
+        if self._writers is None:
             return
         self.end(caller_gone=False)
         self._notes.append((_CLOSE,))
-        self._wake.set()
+        self._writers.wake.set()
         self.active = False
         try:
             outcome = await asyncio.wait_for(asyncio.shield(self._result), CLOSE_TIMEOUT)
@@ -159,11 +159,47 @@ def _call_soon(loop, function, *args):
         pass
 
 
-class SpoolWriter:
-    """The thread's side: take the notes, place them, encode, and at the end store the file."""
+class WriterThread:
+    """The process's one writer thread: every TICK_SECONDS (or when a call closes) it steps each call's writer."""
 
-    def __init__(self, *, notes, wake, rate, mulaw, path, conversation_id, started_at, started, done, failed):
-        self.notes, self.wake = notes, wake
+    _lock = threading.Lock()
+    _shared = None
+
+    def __init__(self):
+        self.wake = threading.Event()
+        self.writers = []
+        self._writers_lock = threading.Lock()
+        self.thread = threading.Thread(target=self.run, name="call-recordings", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def shared(cls):
+        with cls._lock:
+            if cls._shared is None or not cls._shared.thread.is_alive():
+                cls._shared = cls()
+            return cls._shared
+
+    def add(self, writer):
+        with self._writers_lock:
+            self.writers.append(writer)
+
+    def run(self):
+        while True:
+            self.wake.wait(TICK_SECONDS)
+            self.wake.clear()
+            with self._writers_lock:
+                writers = list(self.writers)
+            for writer in writers:
+                if writer.step():  # finished, or failed: it needs no more steps
+                    with self._writers_lock:
+                        self.writers.remove(writer)
+
+
+class SpoolWriter:
+    """One call's file, stepped by the writer thread: place the notes, encode, and at the end store the file."""
+
+    def __init__(self, *, notes, rate, mulaw, path, conversation_id, started_at, started, done, failed):
+        self.notes = notes
         self.timeline = Timeline(rate=rate, mulaw=mulaw)
         self.rate, self.path = rate, path
         self.conversation_id, self.started_at, self.started = conversation_id, started_at, started
@@ -172,39 +208,49 @@ class SpoolWriter:
         self.frames = 0
         self.ended = None  # (seconds, caller_gone) once the call has ended
 
-    def run(self):
+    def step(self):
+        """Write what can be written now; True once the call is over (its file handed on to be stored)."""
         try:
-            outcome = self._run()
+            if self.file is None:
+                self._open()
+            ended = self._apply_notes()
+            if ended is None:
+                now = time.monotonic() - self.started
+                self.timeline.burst_settled(now)
+                self._write(self.timeline.at(now - HOLDBACK_SECONDS))
+                return False
+            self._write(ended)
+            self.file.close()
         except Exception as exc:
-            log.exception("Recording conversation %s failed", self.conversation_id)
-            error = f"{type(exc).__name__}: {exc}"
-            self._close_quietly()
-            self.failed(error)
-            outcome = {"error": error}
-        self.done(outcome)
+            self._fail(exc)
+            return True
+        # Moving the file into the storage (an upload, on S3) must not hold up the other calls' writing.
+        threading.Thread(target=self._store, name=f"recording-store-{self.conversation_id}", daemon=True).start()
+        return True
 
-    def _run(self):
+    def _open(self):
         import soundfile
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.file = soundfile.SoundFile(str(self.path), "w", samplerate=self.rate, channels=CHANNELS,
                                         **recording_spool.ENCODING)
-        timeline = self.timeline
-        while True:
-            self.wake.wait(TICK_SECONDS)
-            ended = self._apply_notes()
-            if ended is not None:
-                break
-            now = time.monotonic() - self.started
-            timeline.burst_settled(now)
-            self._write(timeline.at(now - HOLDBACK_SECONDS))
-        self._write(ended)
-        self.file.close()
-        duration_ms = self.frames * 1000 // self.rate
-        name, size = recording_spool.store_spool_file(
-            spool_path=self.path,
-            name=recording_spool.storage_name(conversation_id=self.conversation_id, started_at=self.started_at))
-        return {"name": name, "size_bytes": size, "duration_ms": duration_ms, "offsets": timeline.offsets()}
+
+    def _store(self):
+        try:
+            name, size = recording_spool.store_spool_file(spool_path=self.path, name=recording_spool.storage_name(
+                conversation_id=self.conversation_id, started_at=self.started_at))
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.done({"name": name, "size_bytes": size, "duration_ms": self.frames * 1000 // self.rate,
+                   "offsets": self.timeline.offsets()})
+
+    def _fail(self, exc):
+        log.exception("Recording conversation %s failed", self.conversation_id)
+        error = f"{type(exc).__name__}: {exc}"
+        self._close_quietly()
+        self.failed(error)
+        self.done({"error": error})
 
     def _apply_notes(self):
         """Place everything noted so far; the recording's last sample once the call is closed, else None."""
