@@ -95,7 +95,9 @@ class EngineLink:
         try:
             await self.upstream.send_audio(audio)
         except UpstreamClosed:
-            pass  # the reader sees the loss and recovers
+            # The reader sees the loss and recovers; meanwhile this audio stays first in line for the
+            # session that follows (drop() holds it), as what the caller says while it reconnects.
+            self._gathered[:0] = audio
 
     async def send_held(self):
         """Once the session is confirmed (`ready`): the audio held meanwhile goes up."""
@@ -107,7 +109,8 @@ class EngineLink:
         """The session is gone: close what is left of it (reconnecting starts clean)."""
         self.ready = False
         self.buffered_ms = 0.0
-        self._gathered = bytearray()  # it belonged to the lost session's buffer, as the audio sent before it
+        # What had not gone up yet is held for the next session, like what the caller says while it connects.
+        self._held, self._gathered = self._gathered[:MAX_PENDING_AUDIO_MS * self.bytes_per_ms], bytearray()
         old, self.upstream = self.upstream, None
         if old is not None:
             await old.close()

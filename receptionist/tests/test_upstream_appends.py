@@ -65,3 +65,19 @@ async def test_with_appends_of_zero_every_frame_goes_up_at_once(spa, fake_realti
     appends = await fake_realtime.wait_for("input_audio_buffer.append", count=5)
     assert appended_ms(appends) == 200
     await page.hang_up()
+
+
+async def test_audio_still_being_gathered_when_the_session_drops_reaches_the_next_one(spa, fake_realtime, open_call):
+    page = await open_call()
+    await page.said()
+    await page.speak(80, frame_ms=40)  # gathered, not yet an append
+    await page.drain(quiet=0.1)
+    await fake_realtime.session.drop()
+    await fake_realtime.wait_for_sessions(2)
+    await page.said()  # the "I'm back" line
+    await page.speak(80, frame_ms=40)
+    await page.send(type="commit")
+    await fake_realtime.wait_for("input_audio_buffer.commit")
+    assert not fake_realtime.sessions[0].events("input_audio_buffer.append")
+    assert appended_ms(fake_realtime.sessions[1].events("input_audio_buffer.append")) == 160  # nothing lost
+    await page.hang_up()
