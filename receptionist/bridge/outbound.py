@@ -6,6 +6,11 @@ VOICE_OUTBOUND_BUFFER_MS): a frame that would pass the cap is dropped and counte
 so a caller on a stalled connection costs at most that much memory, and the
 upstream reader never waits on the page. OpenAI sends audio faster than real
 time, so the cap must hold a whole reply's burst (20 s by default).
+
+Audio frames found queued one after another go to the page as one message (up to
+MAX_JOINED_BYTES): the relay's cost is per message, not per byte, so a burst from
+OpenAI, or a backlog on a busy server, costs a few sends instead of dozens. A
+frame that finds the queue empty goes alone, at once.
 """
 
 import abc
@@ -15,6 +20,7 @@ import json
 import logging
 
 log = logging.getLogger(__name__)
+MAX_JOINED_BYTES = 24000  # 500 ms of PCM16 24 kHz: the most audio joined into one message to the page
 
 
 class OrderedSender(abc.ABC):
@@ -43,13 +49,17 @@ class OrderedSender(abc.ABC):
     async def _send(self, item):
         """Send one queued item to the caller."""
 
+    def _next(self):
+        """The next item to send (a subclass may join several)."""
+        return self._queue.popleft()
+
     async def _run(self):
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
-                    await self._send(self._queue.popleft())
+                    await self._send(self._next())
                 if self._closed:
                     return
         except asyncio.CancelledError:
@@ -96,6 +106,18 @@ class PageOutbound(OrderedSender):
         self.audio_bytes += len(pcm)
         self._put((False, pcm))
         return True
+
+    def _next(self):
+        queue = self._queue
+        is_text, data = queue.popleft()
+        if is_text or not queue or queue[0][0]:
+            return is_text, data
+        parts, size = [data], len(data)
+        while queue and not queue[0][0] and size + len(queue[0][1]) <= MAX_JOINED_BYTES:
+            part = queue.popleft()[1]
+            parts.append(part)
+            size += len(part)
+        return False, b"".join(parts)
 
     async def _send(self, item):
         is_text, data = item
