@@ -9,8 +9,8 @@ file and removing it (retention, forgetting) are recordings.py.
 """
 
 import logging
+import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +171,8 @@ def finish_abandoned_recording(*, conversation_id, writer_gone, now=None):
         return None
     spool = Path(recording.spool_path) if recording.spool_path else None
     exists = spool is not None and spool.is_file()
-    if exists and not writer_gone and (now or time.time()) - spool.stat().st_mtime < ABANDONED_AFTER_SECONDS:
+    if exists and not writer_gone and (now or _filesystem_now(spool.parent)) - spool.stat().st_mtime \
+            < ABANDONED_AFTER_SECONDS:
         return None
     audio, rate = _readable_audio(spool) if exists else (None, 0)
     if audio is None or not len(audio):
@@ -195,6 +196,13 @@ def finish_abandoned_recording(*, conversation_id, writer_gone, now=None):
     record_event(conversation_id=conversation_id, type="recording_partial",
                  data={"duration_ms": duration_ms, "reason": "server_gone" if writer_gone else "inactive"})
     return CallRecording.State.PARTIAL
+
+
+def _filesystem_now(folder):
+    """Now, by the clock that stamps the spool's files (a file's mtime is compared with it, and a faked or
+    skewed process clock must not make a live recording look abandoned)."""
+    with tempfile.NamedTemporaryFile(dir=folder) as probe:
+        return os.stat(probe.name).st_mtime
 
 
 def _readable_audio(path):

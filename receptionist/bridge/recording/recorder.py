@@ -32,6 +32,7 @@ from receptionist.bridge.recording.timeline import Timeline
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
+NAP_SECONDS = 0.02  # how soon the writer notices a call that closed
 HOLDBACK_SECONDS = 2.0
 CLOSE_TIMEOUT = 60.0  # the most a call's end waits for its file to be finished and stored
 CHANNELS = 2
@@ -183,10 +184,18 @@ class WriterThread:
         with self._writers_lock:
             self.writers.append(writer)
 
+    def _nap(self):
+        """Up to TICK_SECONDS, or until a call closes. In short sleeps, not Event.wait(timeout): that waits for
+        an absolute monotonic time, which libfaketime (CI runs the suite under it) moves out of reach."""
+        for _ in range(round(TICK_SECONDS / NAP_SECONDS)):
+            if self.wake.is_set():
+                break
+            time.sleep(NAP_SECONDS)
+        self.wake.clear()
+
     def run(self):
         while True:
-            self.wake.wait(TICK_SECONDS)
-            self.wake.clear()
+            self._nap()
             with self._writers_lock:
                 writers = list(self.writers)
             for writer in writers:
