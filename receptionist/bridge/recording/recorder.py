@@ -32,7 +32,7 @@ from receptionist.bridge.recording.timeline import Timeline
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
-NAP_SECONDS = 0.02  # how soon the writer notices a call that closed
+NAP_SECONDS = 0.1  # how soon the writer notices a call that closed
 HOLDBACK_SECONDS = 2.0
 CLOSE_TIMEOUT = 60.0  # the most a call's end waits for its file to be finished and stored
 CHANNELS = 2
