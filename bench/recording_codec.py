@@ -12,7 +12,6 @@ of audio. The file is then read back to check its length, and whether each side 
 """
 
 import argparse
-import io
 import os
 import subprocess
 import sys
