@@ -207,6 +207,7 @@ async def serve_floor(port, upstream_url):
     async def handler(page):
         async with websockets.connect(upstream_url, max_size=None, compression=None) as upstream:
             await upstream.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
+            await page.send('{"type":"session"}')  # the call exists: the page may start its microphone
 
             async def down():
                 async for message in upstream:
@@ -247,6 +248,7 @@ async def caller(index, url, frame_ms, window, streaming, results):
     async with websockets.connect(url, origin="http://127.0.0.1", max_size=None, compression=None) as ws:
         await ws.send(json.dumps({"type": "start", "consent": True}))
         item = {"id": None, "bytes": 0}
+        session = asyncio.Event()
 
         async def receive():
             nonlocal received
@@ -264,6 +266,8 @@ async def caller(index, url, frame_ms, window, streaming, results):
                     event = json.loads(message)
                     if event["type"] == "audio.start":
                         item.update(id=event["item_id"], bytes=0)
+                    elif event["type"] == "session":
+                        session.set()
 
         async def receive_until_closed():
             try:
@@ -272,6 +276,8 @@ async def caller(index, url, frame_ms, window, streaming, results):
                 pass
 
         receiver = asyncio.ensure_future(receive_until_closed())
+        # As the call page: the microphone starts once the call exists (its `session` message).
+        await asyncio.wait_for(session.wait(), 60)
         seq = 0
         next_at = time.monotonic()
         interrupted = committed = last_before_commit = None
@@ -423,7 +429,12 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
             except subprocess.TimeoutExpired:
                 process.kill()
     upstream_data = json.loads(Path(out).read_text())
-    os.unlink(out)
+    if os.environ.get("BENCH_KEEP"):  # the raw timings, to look at over time
+        Path(out).rename(ROOT / "bench" / "results" / f"raw-{server}-{calls}-{frame_ms}.json")
+        (ROOT / "bench" / "results" / f"raw-{server}-{calls}-{frame_ms}-callers.json").write_text(
+            json.dumps({"window": window, "results": results}))
+    else:
+        os.unlink(out)
 
     start_ns, end_ns = window["start"], window["end"]
     up = [lat for sent_ns, _, lat in upstream_data["appends"] if start_ns <= sent_ns < end_ns]
