@@ -126,7 +126,7 @@ _DETAIL = {
     "scored_at": "2026-03-02T10:19:02-05:00", "scorer": "openai", "scorer_version": "gpt-4.1-mini",
     "metadata": {}, "voice": _VOICE, "recording": {
         "url": "https://ava.example.com/dashboard/conversations/6f1c2b9e-3d47-4a8e-9a51-0c2f7d6e8b14/recording/",
-        "duration_ms": 216840, "state": "complete", "content_type": "audio/ogg"},
+        "duration_ms": 216840, "state": "complete", "content_type": "audio/flac"},
     "messages": _MESSAGES, "events": [_EVENT], "appointments": [_APPOINTMENT],
     "cost": {"currency": "USD", "total": "0.084213", "known_cost": "0.084213", "unknown_records": 0, "parts": [
         {"part": "voice", "label": "Voice", "cost": "0.082114", "known_cost": "0.082114", "records": 6,

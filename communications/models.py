@@ -259,8 +259,8 @@ def recordings_storage():
 class CallRecording(models.Model):
     """A call as the caller heard it: the caller on the left, Ava (cut where she was interrupted) on the right.
 
-    Written to a local spool file while the call runs (Ogg pages, playable up to the last page if the
-    process dies), then moved into the recordings storage. Retention and forgetting remove the file and
+    Written to a local spool file while the call runs (FLAC frames: what was written plays if the process
+    dies; the closer keeps it as a partial recording), then moved into the recordings storage. Retention and forgetting remove the file and
     keep this row's figures.
     """
 
@@ -275,7 +275,7 @@ class CallRecording(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.RECORDING)
     file = models.FileField(storage=recordings_storage, upload_to="calls/%Y/%m/%d/", max_length=255, blank=True)
     spool_path = models.CharField(max_length=500, blank=True, help_text="The file being written while the call runs.")
-    content_type = models.CharField(max_length=40, default="audio/ogg")
+    content_type = models.CharField(max_length=40, default="audio/flac")
     sample_rate = models.PositiveIntegerField(default=24000)
     channels = models.PositiveSmallIntegerField(default=2)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('state', models.CharField(choices=[('recording', 'Recording'), ('complete', 'Complete'), ('partial', "Partial: the call's process ended before the call did"), ('failed', 'Failed: could not be written'), ('removed', 'Removed by retention or forgetting')], default='recording', max_length=10)),
                 ('file', models.FileField(blank=True, max_length=255, storage=communications.models.recordings_storage, upload_to='calls/%Y/%m/%d/')),
                 ('spool_path', models.CharField(blank=True, help_text='The file being written while the call runs.', max_length=500)),
-                ('content_type', models.CharField(default='audio/ogg', max_length=40)),
+                ('content_type', models.CharField(default='audio/flac', max_length=40)),
                 ('sample_rate', models.PositiveIntegerField(default=24000)),
                 ('channels', models.PositiveSmallIntegerField(default=2)),
                 ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),

@@ -1,6 +1,6 @@
 """Staff listen to a call's recording: served in byte ranges to staff only, audited, in the API, removed by retention.
 
-The recordings are real Ogg Opus files (soundfile), saved through the "recordings" storage, which each
+The recordings are real stereo FLAC files, as the recorder writes them (soundfile), saved through the "recordings" storage, which each
 test points at its own folder.
 """
 
@@ -43,12 +43,12 @@ def recordings_folder(tmp_path, settings):
     return folder
 
 
-def ogg_opus(seconds, tmp_path):
-    """A real stereo Ogg Opus file: a tone on the caller's side, another on Ava's."""
+def flac(seconds, tmp_path):
+    """A real stereo FLAC file: a tone on the caller's side, another on Ava's."""
     t = np.arange(int(seconds * RATE)) / RATE
     audio = np.stack([0.3 * np.sin(2 * np.pi * 330 * t), 0.3 * np.sin(2 * np.pi * 550 * t)], axis=1)
-    path = tmp_path / f"call-{seconds}.ogg"
-    sf.write(path, audio, RATE, format="OGG", subtype="OPUS")
+    path = tmp_path / f"call-{seconds}.flac"
+    sf.write(path, audio, RATE, format="FLAC", subtype="PCM_16")
     return path.read_bytes()
 
 
@@ -63,8 +63,8 @@ def a_recorded_call(tmp_path, *, customer=None, seconds=6, ended_days_ago=0, sta
     Message.objects.filter(conversation=call, position=0).update(recording_start_ms=0, recording_end_ms=2400)
     Message.objects.filter(conversation=call, position=1).update(recording_start_ms=3100, recording_end_ms=5600)
     end_conversation(conversation_id=call.pk, at=started + timedelta(seconds=seconds))
-    data = ogg_opus(seconds, tmp_path)
-    name = storages["recordings"].save(f"calls/{started:%Y/%m/%d}/{call.pk}.ogg", ContentFile(data))
+    data = flac(seconds, tmp_path)
+    name = storages["recordings"].save(f"calls/{started:%Y/%m/%d}/{call.pk}.flac", ContentFile(data))
     recording = CallRecording.objects.create(
         conversation=call, state=state, file=name, duration_ms=seconds * 1000, size_bytes=len(data),
         started_at=started, finished_at=started + timedelta(seconds=seconds))
@@ -98,7 +98,7 @@ def test_staff_get_the_whole_recording(staff_client, tmp_path):
     response = staff_client.get(url(call))
     assert response.status_code == 200
     assert body(response) == data
-    assert response["Content-Type"] == "audio/ogg"
+    assert response["Content-Type"] == "audio/flac"
     assert response["Content-Length"] == str(len(data))
     assert response["Accept-Ranges"] == "bytes"
     # Patients' voices: no shared cache keeps them.
@@ -120,7 +120,7 @@ def test_a_range_is_answered_206_with_exactly_those_bytes(staff_client, tmp_path
     assert (response.status_code, response["Content-Range"]) == (206, f"bytes 2000-{size - 1}/{size}")
     assert body(response) == data[2000:]
 
-    response = staff_client.get(url(call), HTTP_RANGE="bytes=-500")  # the last 500 (Ogg's length is at the end)
+    response = staff_client.get(url(call), HTTP_RANGE="bytes=-500")  # the last 500 bytes (a suffix range)
     assert (response.status_code, response["Content-Range"]) == (206, f"bytes {size - 500}-{size - 1}/{size}")
     assert body(response) == data[-500:]
 
@@ -174,7 +174,7 @@ def test_only_owners_download_it_and_the_download_is_audited(staff_client, owner
     assert body(response) == data
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment")
-    assert re.search(r'filename="call-\d{4}-\d{2}-\d{2}-\d{4}-%s\.ogg"' % str(call.pk)[:8], disposition)
+    assert re.search(r'filename="call-\d{4}-\d{2}-\d{2}-\d{4}-%s\.flac"' % str(call.pk)[:8], disposition)
     assert listens() == [("export", str(call.pk))]
     entry = AuditEntry.objects.get(object_type="recording")
     assert (entry.username, entry.description) == ("maria", "Recording downloaded")
@@ -216,7 +216,7 @@ def test_a_removed_or_missing_recording_is_a_404_that_says_why(staff_client, tmp
     assert (response.status_code, body(response).decode()) == (404, "This call was not recorded.")
 
     live = start_conversation(channel=Channel.VOICE)
-    CallRecording.objects.create(conversation=live, spool_path="/tmp/spool.ogg")
+    CallRecording.objects.create(conversation=live, spool_path="/tmp/spool.flac")
     response = staff_client.get(url(live))
     assert response.status_code == 404
     assert "being recorded" in body(response).decode()
@@ -290,7 +290,7 @@ def test_the_api_gives_the_recording_and_where_each_line_is_in_it(staff_client, 
         assert response.status_code == 200
         answer = response.json()
         assert answer["recording"] == {"url": f"http://testserver{url(call)}", "duration_ms": 6000,
-                                       "state": "complete", "content_type": "audio/ogg"}
+                                       "state": "complete", "content_type": "audio/flac"}
         assert [(m["recording_start_ms"], m["recording_end_ms"]) for m in answer["messages"]] == [
             (0, 2400), (3100, 5600)]
     # The address it gives plays.
@@ -307,7 +307,7 @@ def test_the_api_says_when_there_is_nothing_to_play(staff_client, tmp_path):
     call, recording, data = a_recorded_call(tmp_path)
     CallRecording.objects.filter(pk=recording.pk).update(state=CallRecording.State.REMOVED, file="")
     assert staff_client.get(f"/api/admin/calls/{call.pk}").json()["recording"] == {
-        "url": None, "duration_ms": 6000, "state": "removed", "content_type": "audio/ogg"}
+        "url": None, "duration_ms": 6000, "state": "removed", "content_type": "audio/flac"}
 
 
 # --- Retention and forgetting ------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ def test_recording_retention_removes_recordings_sooner_than_the_words(
 
     old_recording.refresh_from_db()
     assert (old_recording.state, old_recording.file.name, old_recording.duration_ms) == ("removed", "", 6000)
-    assert not any(recordings_folder.rglob(f"{old.pk}.ogg"))
+    assert not any(recordings_folder.rglob(f"{old.pk}.flac"))
     # The words stay (TRANSCRIPT_RETENTION_DAYS is longer), and so does the younger call's recording.
     assert "HydraFacial" in Message.objects.get(conversation=old, position=1).content
     assert CallRecording.objects.get(pk=young_recording.pk).state == "complete"

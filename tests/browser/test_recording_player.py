@@ -1,4 +1,4 @@
-"""Staff listen to a call in a real browser: Chromium plays the real Ogg Opus file through the staff view,
+"""Staff listen to a call in a real browser: Chromium plays the real FLAC file (as the recorder writes it) through the staff view,
 a transcript line plays from where it starts, and the line being spoken is highlighted while it plays."""
 
 from datetime import timedelta
@@ -36,7 +36,7 @@ def recorded_call(tmp_path, settings):
     seconds = 10
     t = np.arange(seconds * RATE) / RATE
     audio = np.stack([0.2 * np.sin(2 * np.pi * 330 * t), 0.2 * np.sin(2 * np.pi * 550 * t)], axis=1)
-    sf.write(tmp_path / "call.ogg", audio, RATE, format="OGG", subtype="OPUS")
+    sf.write(tmp_path / "call.flac", audio, RATE, format="FLAC", subtype="PCM_16")  # as the recorder writes
 
     started = timezone.now() - timedelta(minutes=10)
     call = start_conversation(channel=Channel.VOICE, at=started)
@@ -45,7 +45,7 @@ def recorded_call(tmp_path, settings):
                               sent_at=started + timedelta(milliseconds=start_ms))
         Message.objects.filter(pk=message.pk).update(recording_start_ms=start_ms, recording_end_ms=end_ms)
     end_conversation(conversation_id=call.pk, at=started + timedelta(seconds=seconds))
-    name = storages["recordings"].save(f"calls/{call.pk}.ogg", ContentFile((tmp_path / "call.ogg").read_bytes()))
+    name = storages["recordings"].save(f"calls/{call.pk}.flac", ContentFile((tmp_path / "call.flac").read_bytes()))
     CallRecording.objects.create(conversation=call, state=CallRecording.State.COMPLETE, file=name,
                                  duration_ms=seconds * 1000, size_bytes=storages["recordings"].size(name))
     return call
