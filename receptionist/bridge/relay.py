@@ -329,3 +329,23 @@ class VoiceBridge:
 
     async def caller_hung_up(self):
         await self._finish("caller_hung_up", say="")
+
+    def caller_event(self, type, data):
+        """Something the caller did that the call keeps as an event (a key pressed on the phone)."""
+        self.record.event(type, data)
+
+    async def caller_asked_for_staff(self, *, why, stop_playback=None):
+        """The caller asked for the front desk (`why` tells the model how, e.g. the phone's 0 key): Ava stops, and
+        the next response must call transfer_to_staff (tool_choice), so what follows is that tool's whatever was
+        said: put through while the desk is open, else a message taken. `stop_playback` is the line's own way to
+        stop Ava where the caller heard her (it reports the interruption); without it a response under way is
+        cancelled. Nothing happens before the caller's start, after the end, or while the engine reconnects."""
+        if not self.started or self.finished or not self.link.ready:
+            return
+        if stop_playback is not None:
+            await stop_playback()
+        elif self.responses.active:
+            await self.responses.cancel()
+        await self.link.send({"type": "conversation.item.create", "item": {
+            "type": "message", "role": "system", "content": [{"type": "input_text", "text": why}]}})
+        await self.responses.create({"tool_choice": {"type": "function", "name": "transfer_to_staff"}})

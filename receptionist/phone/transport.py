@@ -107,21 +107,13 @@ class PhoneTransport:
             self.played_ms[item_id] = max(self.played_ms[item_id], end_ms)
 
     async def dtmf(self, digit):
-        """A key the caller pressed, kept as an event. 0 asks for the front desk: Ava stops, and the model is
-        made to call transfer_to_staff (tool_choice), so what follows is that tool's, whatever was said: put
-        through while the desk is open, else a message taken."""
-        bridge = self.bridge
-        bridge.record.event("dtmf", {"digit": digit[:1]})
-        if digit != FRONT_DESK_KEY or not bridge.started or bridge.finished or self.transferring \
-                or not bridge.link.ready:
+        """A key the caller pressed, kept as an event. 0 asks for the front desk (the bridge's
+        caller_asked_for_staff); while Ava speaks, the line stops her where the caller heard her first."""
+        self.bridge.caller_event("dtmf", {"digit": digit[:1]})
+        if digit != FRONT_DESK_KEY or self.transferring:
             return
-        if self.playing:
-            await self.barge_in()
-        elif bridge.responses.active:
-            await bridge.responses.cancel()
-        await bridge.link.send({"type": "conversation.item.create", "item": {
-            "type": "message", "role": "system", "content": [{"type": "input_text", "text": PRESSED_FOR_FRONT_DESK}]}})
-        await bridge.responses.create({"tool_choice": {"type": "function", "name": "transfer_to_staff"}})
+        await self.bridge.caller_asked_for_staff(why=PRESSED_FOR_FRONT_DESK,
+                                                 stop_playback=self.barge_in if self.playing else None)
 
     async def barge_in(self):
         """The caller spoke over Ava: `clear` now, then truncate at what the marks prove was played."""
