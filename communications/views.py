@@ -1,6 +1,7 @@
 """Staff pages of conversations: the inbox, a conversation, the customers, a customer."""
 
 import logging
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,12 +33,14 @@ from communications.services import forget_customer, merge_customers
 from communications.usage import conversation_cost
 from conventions import audit
 from conventions.access import is_owner, owner_required, staff_required
+from conventions.models import AuditEntry
 from conventions.paging import page_of
 
 log = logging.getLogger(__name__)
 
 INBOX_PAGE_SIZE = 25
 CUSTOMERS_PAGE_SIZE = 25
+RECORDING_LISTEN_WINDOW = timedelta(minutes=10)  # a player's seeks within it belong to the listen before
 
 
 @staff_required
@@ -104,11 +107,20 @@ def conversation_recording(request, pk):
         log.warning("Recording %s: its file %s is missing from the storage", recording.pk, recording.file.name)
         return HttpResponseNotFound("This call's recording file is missing from the storage.",
                                     content_type="text/plain; charset=utf-8")
-    if starts_at_zero and request.method == "GET":
-        audit.record(request=request, action=audit.Action.EXPORT if download else audit.Action.VIEW,
-                     object_type="recording", object_id=conversation.pk,
+    action = audit.Action.EXPORT if download else audit.Action.VIEW
+    sends_audio = request.method == "GET" and response.status_code in (200, 206)
+    # A request that skips the first byte is a seek, unless this user has no listen on record lately: then
+    # it is a listen too (else `Range: bytes=1-` would take the whole file without a trace).
+    if sends_audio and (starts_at_zero or not _listened_lately(request.user, conversation.pk, action)):
+        audit.record(request=request, action=action, object_type="recording", object_id=conversation.pk,
                      description="Recording downloaded" if download else "Recording played")
     return response
+
+
+def _listened_lately(user, conversation_id, action):
+    return AuditEntry.objects.filter(user=user, action=action, object_type="recording",
+                                     object_id=str(conversation_id),
+                                     at__gte=timezone.now() - RECORDING_LISTEN_WINDOW).exists()
 
 
 @staff_required

@@ -195,6 +195,24 @@ def test_one_listen_is_one_audit_entry_however_many_ranges_the_player_asks_for(s
     assert listens() == [("view", str(call.pk))] * 2
 
 
+def test_a_request_that_skips_the_first_byte_is_still_audited_when_nobody_listened_lately(
+        pinned_now, staff_client, owner_client, tmp_path, time_machine):
+    call, recording, data = a_recorded_call(tmp_path)
+    # All but the first byte (the rest of the file) with no listen before it: it is a listen, not a seek.
+    response = staff_client.get(url(call), HTTP_RANGE="bytes=1-")
+    assert response.status_code == 206 and body(response) == data[1:]
+    assert listens() == [("view", str(call.pk))]
+    staff_client.get(url(call), HTTP_RANGE="bytes=3000-")  # the same listen seeking
+    assert listens() == [("view", str(call.pk))]
+    # A download resumed past the first byte is an export on record too.
+    assert owner_client.get(url(call) + "?download=1", HTTP_RANGE="bytes=1-").status_code == 206
+    assert listens() == [("view", str(call.pk)), ("export", str(call.pk))]
+    # Long after, a seek is a new listen.
+    time_machine.shift(timedelta(minutes=11))
+    assert staff_client.get(url(call), HTTP_RANGE="bytes=3000-").status_code == 206
+    assert listens() == [("view", str(call.pk)), ("export", str(call.pk)), ("view", str(call.pk))]
+
+
 def test_head_gives_the_length_and_no_body(staff_client, tmp_path):
     call, recording, data = a_recorded_call(tmp_path)
     response = staff_client.head(url(call), HTTP_RANGE="bytes=0-99")
