@@ -1,7 +1,7 @@
 """A deleted conversation takes its call recording's file with it, after the commit: in code, by a queryset
 (the demo's reset), and in Django admin. Nothing is left in the recordings storage that no row names.
 
-The recordings are real Ogg Opus files saved through the "recordings" storage (each test's own folder).
+The recordings are real FLAC files (as the recorder writes them) saved through the "recordings" storage (each test's own folder).
 """
 
 from pathlib import Path
@@ -100,9 +100,9 @@ def test_the_admin_action_deleting_several_calls_deletes_their_recordings(
 def test_a_failed_recordings_leftover_spool_file_goes_with_its_conversation(
         tmp_path, django_capture_on_commit_callbacks):
     call = start_conversation(channel=Channel.VOICE)
-    spool = tmp_path / "spool" / f"{call.pk}.ogg"
+    spool = tmp_path / "spool" / f"{call.pk}.flac"
     spool.parent.mkdir()
-    spool.write_bytes(b"OggS what was written before the disk filled up")
+    spool.write_bytes(b"fLaC what was written before the disk filled up")
     CallRecording.objects.create(conversation=call, state=CallRecording.State.FAILED, spool_path=str(spool),
                                  error="No space left on device")
 
@@ -115,15 +115,15 @@ def test_a_failed_recordings_leftover_spool_file_goes_with_its_conversation(
 def test_a_live_calls_spool_file_is_left_to_its_recorder(tmp_path, django_capture_on_commit_callbacks):
     # The recorder is still writing it; at the call's end it finds no row and keeps nothing (recording_spool).
     call = start_conversation(channel=Channel.VOICE)
-    spool = tmp_path / "spool" / f"{call.pk}.ogg"
+    spool = tmp_path / "spool" / f"{call.pk}.flac"
     spool.parent.mkdir()
-    spool.write_bytes(b"OggS the call so far")
+    spool.write_bytes(b"fLaC the call so far")
     CallRecording.objects.create(conversation=call, state=CallRecording.State.RECORDING, spool_path=str(spool))
 
     with django_capture_on_commit_callbacks(execute=True):
         call.delete()
 
-    assert spool.read_bytes() == b"OggS the call so far"
+    assert spool.read_bytes() == b"fLaC the call so far"
 
 
 def test_deleting_a_customer_keeps_their_calls_and_recordings(tmp_path, django_capture_on_commit_callbacks):
