@@ -51,14 +51,24 @@ def whisper_line(conversation_id):
 
 
 def put_through(*, conversation_id):
-    """Hand the live call to the front desk through Twilio's REST API (this ends its media stream)."""
+    """Hand the live call to the front desk through Twilio's REST API (this ends its media stream).
+
+    Once per call: the transfer is claimed before Twilio is asked (a second transfer_to_staff, or 0 pressed
+    twice, would ring the desk again and cut the first ring short). Returns the TwiML, or None when this
+    call was already put through."""
     from communications.messaging.sms import twilio_client
 
     detail = VoiceCallDetail.objects.get(conversation_id=conversation_id)
+    if not VoiceCallDetail.objects.filter(pk=detail.pk, transfer_outcome="").update(transfer_outcome="ringing"):
+        return None
     base = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/")
     response = VoiceResponse()
     dial = response.dial(action=base + reverse("phone:voice-dialed"), timeout=settings.PHONE_TRANSFER_RING_SECONDS)
     dial.number(settings.FRONT_DESK_PHONE, url=base + reverse("phone:voice-whisper") + f"?conversation={conversation_id}")
-    twilio_client().calls(detail.call_sid).update(twiml=str(response))
-    VoiceCallDetail.objects.filter(pk=detail.pk).update(transfer_outcome="ringing")
+    try:
+        twilio_client().calls(detail.call_sid).update(twiml=str(response))
+    except Exception:
+        # Twilio refused: the call was not put through, so a later transfer may try again.
+        VoiceCallDetail.objects.filter(pk=detail.pk, transfer_outcome="ringing").update(transfer_outcome="")
+        raise
     return str(response)

@@ -273,3 +273,24 @@ def test_a_call_the_front_desk_answered_is_no_message(client, spa, twilio, setti
         post_signed(client, DIALED_URL, {**call_params(status="in-progress"), "DialCallStatus": "completed"})
     assert not phone_call().conversation.is_active and phone_call().end_reason == "forwarded_to_front_desk"
     assert not twilio.sent and not OutboundMessage.objects.exists()
+
+
+def test_a_call_is_put_through_once_however_often_the_transfer_is_asked_for(client, spa, twilio, settings,
+                                                                            with_openai):
+    from receptionist.phone.transfer import put_through
+
+    settings.FRONT_DESK_PHONE = FRONT_DESK
+    post_signed(client, VOICE_URL, call_params())
+    conversation_id = phone_call().conversation_id
+    # Twilio refuses the first time: nothing rang, so the next try may still put the caller through.
+    twilio.fail(500, code=20500, message="Internal error")
+    with pytest.raises(Exception):
+        put_through(conversation_id=conversation_id)
+    assert phone_call().transfer_outcome == ""
+
+    assert put_through(conversation_id=conversation_id) is not None
+    # transfer_to_staff called again (or 0 pressed twice) while the desk rings: it is not rung a second time.
+    assert put_through(conversation_id=conversation_id) is None
+    assert len(twilio.call_updates) == 1 and twilio.call_updates[0]["sid"] == CALL_SID
+    assert ElementTree.fromstring(twilio.call_updates[0]["Twiml"]).find("Dial/Number").text == FRONT_DESK
+    assert phone_call().transfer_outcome == "ringing"
