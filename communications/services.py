@@ -329,7 +329,8 @@ def _redact_conversations(conversation_ids, *, reason, at):
         subject="", from_email="", to=[], cc=[], in_reply_to="", references="", error_message="")
     OutboundMessage.objects.filter(message__conversation_id__in=conversation_ids).update(
         to="", subject="", body=REDACTED, headers={}, error_message="", metadata={"redacted": True})
-    VoiceCallDetail.objects.filter(conversation_id__in=conversation_ids).update(recording_url="")
+    # The caller ID goes as a text's numbers do (the clinic's own number, to_number, stays).
+    VoiceCallDetail.objects.filter(conversation_id__in=conversation_ids).update(recording_url="", from_number="")
     # The calls' recordings go with the words (their files after the commit); duration and size stay.
     remove_recordings(conversation_ids=conversation_ids, at=at)
     events = list(CommunicationEvent.objects.filter(conversation_id__in=conversation_ids).only("id", "data"))

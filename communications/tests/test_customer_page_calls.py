@@ -56,3 +56,21 @@ def test_a_call_from_a_withheld_number_says_so_on_the_customers_page(staff_clien
     entries = timeline(staff_client.get(f"/dashboard/customers/{sam.pk}/").content.decode())
 
     assert entries[0].startswith("Phone call Number withheld")
+
+
+def test_forgetting_a_customer_removes_the_number_their_calls_came_from(staff_client, client):
+    from communications.models import VoiceCallDetail
+    from communications.services import forget_customer
+
+    dana = Customer.objects.create(name="Dana Reyes", phone="+12125550142")
+    call = phone_call(client, sid="CA" + "1" * 32, caller="+12125550142", said="Calling about my facial")
+    assert call.customer_id == dana.pk  # caller ID named her
+
+    forget_customer(customer=dana)
+
+    detail = VoiceCallDetail.objects.get(conversation=call)
+    assert detail.from_number == "" and detail.to_number == "+12125550100"
+    entries = timeline(staff_client.get(f"/dashboard/customers/{dana.pk}/").content.decode())
+    assert entries[0].startswith("Phone call Number removed") and "555-0142" not in entries[0]
+    inbox = staff_client.get("/dashboard/inbox/?source=phone").content.decode()
+    assert "555-0142" not in inbox and "Number removed" in inbox
