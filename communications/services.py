@@ -329,6 +329,11 @@ def _redact_conversations(conversation_ids, *, reason, at):
         subject="", from_email="", to=[], cc=[], in_reply_to="", references="", error_message="")
     OutboundMessage.objects.filter(message__conversation_id__in=conversation_ids).update(
         to="", subject="", body=REDACTED, headers={}, error_message="", metadata={"redacted": True})
+    # The front desk's notes of a phone message (who called, their number, the gist) hang on no message;
+    # they name their conversation. Their `to` is the clinic's own desk.
+    OutboundMessage.objects.filter(kind=OutboundMessage.Kind.FRONT_DESK,
+                                   metadata__conversation_id__in=[str(pk) for pk in conversation_ids]).update(
+        subject="", body=REDACTED, headers={}, error_message="")
     # The caller ID goes as a text's numbers do (the clinic's own number, to_number, stays).
     VoiceCallDetail.objects.filter(conversation_id__in=conversation_ids).update(recording_url="", from_number="")
     # The calls' recordings go with the words (their files after the commit); duration and size stay.

@@ -294,3 +294,31 @@ def test_a_call_is_put_through_once_however_often_the_transfer_is_asked_for(clie
     assert len(twilio.call_updates) == 1 and twilio.call_updates[0]["sid"] == CALL_SID
     assert ElementTree.fromstring(twilio.call_updates[0]["Twiml"]).find("Dial/Number").text == FRONT_DESK
     assert phone_call().transfer_outcome == "ringing"
+
+
+def test_forgetting_the_caller_erases_the_front_desks_note_of_their_message(client, spa, twilio, settings,
+                                                                            django_capture_on_commit_callbacks):
+    from communications.models import OutboundMessage
+    from communications.services import forget_customer
+
+    settings.FRONT_DESK_PHONE = FRONT_DESK
+    settings.FRONT_DESK_EMAIL = "desk@glowmedspa.example"
+    maya = Customer.objects.create(name="Maya Lopez", phone=CALLER)
+    Customer.objects.create(name="Lee Park", phone="+12125550177")
+    post_signed(client, VOICE_URL, call_params())
+    post_signed(client, VOICE_URL, call_params(sid="CA" + "c" * 32, caller="+12125550177"))
+    for sid in (CALL_SID, "CA" + "c" * 32):
+        post_signed(client, DIALED_URL, {**call_params(sid=sid, status="in-progress"), "DialCallStatus": "busy"})
+        with django_capture_on_commit_callbacks(execute=True):
+            post_signed(client, MESSAGE_URL, {**call_params(sid=sid, status="in-progress"), "RecordingDuration": "9",
+                                              "RecordingUrl": f"https://api.twilio.com/recordings/RE{sid[-1]}"})
+    assert OutboundMessage.objects.filter(kind="front_desk").count() == 4
+
+    forget_customer(customer=maya)
+
+    mayas = OutboundMessage.objects.filter(kind="front_desk", metadata__conversation_id=str(phone_call().conversation_id))
+    assert mayas.count() == 2
+    for note in mayas:
+        assert "Maya" not in note.body + note.subject and "555-0142" not in note.body + note.subject
+    lees = OutboundMessage.objects.filter(kind="front_desk").exclude(pk__in=mayas)
+    assert lees.count() == 2 and all("Lee Park" in note.body for note in lees)
