@@ -18,6 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
+from communications.models import Conversation
 from receptionist.bridge import VoiceBridge
 from receptionist.call_tokens import read_stream_token
 from receptionist.phone import twiml
@@ -139,7 +140,16 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
             "conversation_id": conversation_id, "call_sid": self.call_sid, "stream_sid": self.line.stream_sid,
             "resume": bool(params.get("resume"))})
         self.bridge.config = dataclasses.replace(self.bridge.config, max_call_seconds=settings.PHONE_MAX_CALL_SECONDS)
-        await self.bridge.open()
+        try:
+            await self.bridge.open()
+        except Conversation.DoesNotExist:
+            # Back from a transfer nobody answered, but the call ended meanwhile (the caller hung up while
+            # it rang): nothing to take back and Twilio's call is over, so the stream just closes.
+            log.info("Media stream for call %s closed: its conversation has already ended", self.call_sid)
+            bridge, self.bridge = self.bridge, None
+            await bridge.line_closed("caller_hung_up")  # stops what open() started; nothing is written
+            await self.close()
+            return
         # Staying on the line after the greeting's recording notice is the caller's consent.
         await self.bridge.start(consent=True)
 

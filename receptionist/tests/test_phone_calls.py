@@ -691,3 +691,33 @@ async def test_a_booking_by_phone_is_confirmed_by_text_to_the_number_that_called
     (text,) = twilio_rest.sent
     assert text["To"] == CALLER == call.from_number and text["From"] == "+12125550100"
     assert text["Body"].startswith("Glow Med Spa: you're booked for HydraFacial with ")
+
+
+async def put_through_unanswered(fake, rest, line):
+    """Ava puts the caller through, nobody answers: the <Stream> parameters of the call coming back to her."""
+    await ask_for_a_person(fake, line)
+    await until(lambda: rest.call_updates, timeout=8)
+    await line.hang_up()
+    await handed_over()
+    dialed = await signed_post(PUBLIC_URL + "/webhooks/twilio/voice/dialed",
+                               {"CallSid": CALL_SID, "DialCallStatus": "no-answer"})
+    return stream_parameters(dialed.content)
+
+
+async def test_a_stream_back_from_an_unanswered_transfer_after_the_call_ended_is_closed_without_an_error(
+        spa, twilio_number, twilio_rest, lines, caplog):
+    line, _ = await lines.dial(await answer())
+    parameters = await put_through_unanswered(twilio_number, twilio_rest, line)
+    # The caller hangs up before the stream is back: Twilio reports the call's end first.
+    await signed_post(PUBLIC_URL + "/webhooks/twilio/voice/status", {"CallSid": CALL_SID, "CallStatus": "completed"})
+    call = await ended()
+
+    line, _ = await lines.dial(parameters)
+    await until(lambda: line.closed, timeout=5)
+    assert isinstance(line.closed_by, ConnectionError), line.closed_by  # a close, not the server's exception
+    assert not line.messages("media") and len(twilio_number.sessions) == 1  # no second session, nothing said
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")
+                and r.name.split(".")[0] in ("receptionist", "communications", "django", "daphne", "channels")]
+    after = await db(detail)
+    assert after.end_reason == call.end_reason and after.stream_sid == call.stream_sid  # the record is untouched
+    assert not after.conversation.is_active

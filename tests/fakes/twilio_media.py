@@ -64,6 +64,7 @@ class FakeTwilioLine:
         self.clears = []  # seconds since start of each `clear`
         self.received = []  # every message from the server, parsed, with its arrival time
         self.closed = False
+        self.closed_by = None  # what ended the listening: the socket's close, or the server's error
         self._tasks = []
         self._mark_echoed = asyncio.Event()
 
@@ -183,8 +184,8 @@ class FakeTwilioLine:
                                   "streamSid": self.stream_sid,
                                   "media": {"track": "inbound", "chunk": str(self.chunk),
                                             "timestamp": str(tick * 20), "payload": base64.b64encode(item).decode()}})
-            except Exception:  # the server closed the socket
-                self.closed = True
+            except Exception as error:  # the server closed the socket
+                self.closed, self.closed_by = True, self.closed_by or error
                 break
             tick += 1
             await asyncio.sleep(max(0.0, self.started_at + tick * FRAME_SECONDS - time.monotonic()))
@@ -209,8 +210,8 @@ class FakeTwilioLine:
                         await self._echo(name)
         except asyncio.CancelledError:
             raise
-        except Exception:  # the server closed the socket
-            self.closed = True
+        except Exception as error:  # the server closed the socket (or failed: kept for the tests to tell)
+            self.closed, self.closed_by = True, self.closed_by or error
 
     async def _play_loop(self):
         # 20 ms of audio played per 20 ms of real time; a mark is echoed once the audio before it has played.
@@ -240,5 +241,5 @@ class FakeTwilioLine:
             try:
                 await self._send({"event": "mark", "sequenceNumber": str(self._next_sequence()),
                                   "streamSid": self.stream_sid, "mark": {"name": name}})
-            except Exception:
-                self.closed = True
+            except Exception as error:
+                self.closed, self.closed_by = True, self.closed_by or error
