@@ -31,19 +31,23 @@ def call_token_is_valid(token, *, ip):
 _STREAM_SALT = "ava.receptionist.phone-stream-token"
 
 
-def issue_stream_token(*, call_sid, conversation_id):
-    return signing.dumps({"call_sid": call_sid, "conversation_id": str(conversation_id)}, salt=_STREAM_SALT)
+def issue_stream_token(*, call_sid, conversation_id, resume=""):
+    """`resume` (why Ava takes the call back, or "") is signed too: a stream cannot claim to resume a call
+    its token opened afresh, or the other way round."""
+    return signing.dumps({"call_sid": call_sid, "conversation_id": str(conversation_id), "resume": resume},
+                         salt=_STREAM_SALT)
 
 
-def read_stream_token(token, *, call_sid):
-    """The conversation id a valid token names, for this CallSid and issued less than
-    PHONE_STREAM_TOKEN_MAX_AGE_SECONDS ago; None for anything else (tampered, foreign, expired, another call)."""
+def read_stream_token(token, *, call_sid, resume=""):
+    """The conversation id a valid token names, for this CallSid and `resume` reason and issued less than
+    PHONE_STREAM_TOKEN_MAX_AGE_SECONDS ago; None for anything else (tampered, foreign, expired, another call,
+    another resume reason)."""
     if not token or not call_sid:
         return None
     try:
         data = signing.loads(token, salt=_STREAM_SALT, max_age=settings.PHONE_STREAM_TOKEN_MAX_AGE_SECONDS)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or data.get("call_sid") != call_sid:
+    if not isinstance(data, dict) or data.get("call_sid") != call_sid or data.get("resume", "") != (resume or ""):
         return None
     return data.get("conversation_id") or None

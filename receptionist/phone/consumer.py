@@ -128,7 +128,8 @@ class TwilioMediaConsumer(AsyncWebsocketConsumer):
             return
         params = start.get("customParameters") or {}
         self.call_sid = start.get("callSid", "")
-        conversation_id = read_stream_token(params.get("token"), call_sid=self.call_sid)
+        conversation_id = read_stream_token(params.get("token"), call_sid=self.call_sid,
+                                            resume=params.get("resume") or "")
         if conversation_id is None or params.get("callSid", self.call_sid) != self.call_sid:
             log.warning("Media stream refused: no valid stream token for its call")
             await self.close(code=4403)

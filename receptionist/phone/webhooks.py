@@ -102,7 +102,7 @@ def voice_dialed(request):
     conversation = calls.call_to_take_back(call_sid=call_sid) if settings.OPENAI_API_KEY else None
     if conversation is not None:
         # Back to Ava, on the same conversation: a fresh token (the first one has expired by now).
-        token = issue_stream_token(call_sid=call_sid, conversation_id=conversation.pk)
+        token = issue_stream_token(call_sid=call_sid, conversation_id=conversation.pk, resume=RESUME_AFTER_NO_ANSWER)
         return _twiml(twiml.connect_stream(url=twiml.stream_url(request), call_sid=call_sid, token=token,
                                            resume=RESUME_AFTER_NO_ANSWER))
     return _twiml(twiml.take_message(say="Nobody at the front desk could take your call just now.",

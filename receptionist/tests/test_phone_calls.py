@@ -721,3 +721,23 @@ async def test_a_stream_back_from_an_unanswered_transfer_after_the_call_ended_is
     after = await db(detail)
     assert after.end_reason == call.end_reason and after.stream_sid == call.stream_sid  # the record is untouched
     assert not after.conversation.is_active
+
+
+async def test_a_resume_parameter_changed_in_flight_is_refused_like_a_bad_token(spa, twilio_number, twilio_rest,
+                                                                                lines):
+    # A first stream claiming to resume a call (which would skip the greeting and the recording notice).
+    parameters = await answer()
+    forged, _ = await lines.dial({**parameters, "resume": "transfer_unanswered"})
+    await until(lambda: forged.closed, timeout=3)
+    assert not forged.messages("media") and not twilio_number.sessions
+    call = await db(detail)
+    assert call.stream_sid == "" and call.conversation.is_active and "taken_back" not in call.conversation.metadata
+
+    # The real first stream, then a take-back whose `resume` is dropped (a fresh start on the same call).
+    line, _ = await lines.dial(parameters)
+    back = await put_through_unanswered(twilio_number, twilio_rest, line)
+    stripped, _ = await lines.dial({name: value for name, value in back.items() if name != "resume"})
+    await until(lambda: stripped.closed, timeout=3)
+    assert not stripped.messages("media") and len(twilio_number.sessions) == 1
+    call = await db(detail)
+    assert call.end_reason == "transferred" and call.conversation.is_active  # still waiting for the real stream
