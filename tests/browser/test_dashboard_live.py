@@ -96,7 +96,7 @@ def test_a_call_appears_on_live_now_while_it_runs_and_leaves_when_it_ends(page, 
 
     row = page.locator(f'[data-live-id="{conversation_id}"]')
     row.wait_for()
-    assert row.get_by_text("Voice call").is_visible()
+    assert row.get_by_text("Web call").is_visible()  # the call page, not the phone
     assert page.locator("[data-live-count]").text_content() == "1"
     # Ava's greeting is the last utterance; then the caller types a question and it replaces it.
     row.get_by_text(re.compile("Thank you for calling")).wait_for()
