@@ -27,6 +27,7 @@ from receptionist.phone.vad import COMMIT, START, TurnDetector, TurnSettings
 
 log = logging.getLogger(__name__)
 APPEND_BYTES = 800  # 100 ms of mu-law: the caller's audio goes up in appends this size (fewer messages)
+MAX_JOINED_BYTES = 4000  # 500 ms of mu-law: the most of Ava's audio joined into one media message
 LAST_WORDS_TIMEOUT = 15.0  # the most the end waits for Ava's last audio to play
 TRANSFER_SPEECH_WAIT = 15.0  # the most a transfer waits for Ava's "putting you through" to be heard
 FRONT_DESK_KEY = "0"
@@ -35,24 +36,58 @@ PRESSED_FOR_FRONT_DESK = ("The caller pressed 0 on their phone's keypad: they ar
 
 
 class PhoneOutbound(OrderedSender):
-    """Messages toward Twilio, in order. `clear()` drops what is queued and overtakes it."""
+    """Messages toward Twilio, in order. `clear()` drops what is queued and overtakes it.
+
+    Ava's audio is queued as (chunk, mark): a `media` message and the `mark` after it. Chunks found queued
+    one after another go as one media message (up to MAX_JOINED_BYTES) followed by the last one's mark only,
+    since the relay's cost is per message (bench/README.md, "Phone calls") and Twilio plays in order: a mark's
+    echo proves everything before it was played (PhoneTransport.mark). A chunk that finds the queue empty
+    goes alone, at once.
+    """
 
     failure = "Sending to Twilio failed"
 
-    def __init__(self, send_text):
+    def __init__(self, send_text, *, stream_sid=""):
         super().__init__()
         self._send_text = send_text
+        self._sid = json.dumps(stream_sid)
+        self.marks_sent = 0
 
     def put(self, message):
         if not self._closed:
             self._put(json.dumps(message, separators=(",", ":")))
 
+    def media(self, chunk, mark):
+        """Ava's audio, then a mark named `mark` once it has played."""
+        if not self._closed:
+            self._put((chunk, mark))
+
     def clear(self, message):
         self._queue.clear()
         self._put(json.dumps(message, separators=(",", ":")), first=True)
 
+    def _next(self):
+        queue = self._queue
+        item = queue.popleft()
+        if isinstance(item, str) or not queue or isinstance(queue[0], str):
+            return item
+        parts, mark = [item[0]], item[1]
+        size = len(item[0])
+        while queue and not isinstance(queue[0], str) and size + len(queue[0][0]) <= MAX_JOINED_BYTES:
+            chunk, mark = queue.popleft()
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts), mark
+
     async def _send(self, item):
-        await self._send_text(item)
+        if isinstance(item, str):
+            await self._send_text(item)
+            return
+        chunk, mark = item
+        await self._send_text('{"event":"media","streamSid":%s,"media":{"payload":"%s"}}'
+                              % (self._sid, base64.b64encode(chunk).decode()))
+        await self._send_text('{"event":"mark","streamSid":%s,"mark":{"name":%s}}' % (self._sid, json.dumps(mark)))
+        self.marks_sent += 1
 
 
 class PhoneTransport:
@@ -61,7 +96,7 @@ class PhoneTransport:
     def __init__(self, *, stream_sid, send_text, close_line, turn=None):
         self.stream_sid = stream_sid
         self.close_line = close_line
-        self.outbound = PhoneOutbound(send_text)
+        self.outbound = PhoneOutbound(send_text, stream_sid=stream_sid)
         self.detector = TurnDetector(turn or TurnSettings.from_settings())
         self.bridge = None
         self._upgoing = bytearray()
@@ -101,10 +136,15 @@ class PhoneTransport:
         if name in self.ignored:
             self.ignored.discard(name)
             return
-        entry = self.pending.pop(name, None)
-        if entry is not None:
-            item_id, end_ms = entry
+        if name not in self.pending:
+            return
+        # Twilio plays in order: this echo proves the marks queued before it were played too (chunks sent
+        # together carry only the last one's mark).
+        while self.pending:
+            done, (item_id, end_ms) = self.pending.popitem(last=False)
             self.played_ms[item_id] = max(self.played_ms[item_id], end_ms)
+            if done == name:
+                break
 
     async def dtmf(self, digit):
         """A key the caller pressed, kept as an event. 0 asks for the front desk (the bridge's
@@ -154,13 +194,11 @@ class PhoneTransport:
 
     def audio(self, chunk):
         item = self.item_id
-        self.outbound.put({"event": "media", "streamSid": self.stream_sid,
-                           "media": {"payload": base64.b64encode(chunk).decode()}})
         self.queued_ms[item] += len(chunk) // self.audio_format.bytes_per_ms
         name = f"{item}:{self.queued_ms[item]}"
         self.pending[name] = (item, self.queued_ms[item])
-        self.outbound.put({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}})
-        self.marks_sent += 1
+        self.outbound.media(chunk, name)
+        self.marks_sent += 1  # marks queued: one per chunk of Ava's audio (joined ones go as one)
         self.last_queued_at = time.monotonic()
 
     def item_done(self, item_id, audio_ms):
