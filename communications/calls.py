@@ -5,12 +5,17 @@ so the status callbacks (which name only the CallSid) find it. The numbers are k
 """
 
 import logging
+from urllib.parse import urlsplit
 
+import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from communications import services, usage
-from communications.models import Channel, Conversation, Customer, VoiceCallDetail
+from communications.models import CallRecording, Channel, Conversation, Customer, VoiceCallDetail, recordings_storage
 from communications.phones import normalise_phone
 
 log = logging.getLogger(__name__)
@@ -150,4 +155,61 @@ def record_call_message(*, call_sid, recording_url, duration=None):
     Conversation.objects.filter(pk=detail.conversation_id).update(escalated=True)
     services.record_event(conversation_id=detail.conversation_id, type="voicemail",
                           data={"recording_url": recording_url, "duration_seconds": duration})
+    # Staff hear it on the conversation once the audio is ours (Twilio's URL needs the account's auth).
+    from communications.tasks import store_call_message
+
+    conversation_id = detail.conversation_id
+    transaction.on_commit(lambda: store_call_message.delay(str(conversation_id), duration=duration))
     return detail.conversation_id
+
+
+class MessageFetchFailed(Exception):
+    """Twilio did not hand over a recorded message (yet): worth another try."""
+
+
+def message_audio_url(recording_url):
+    """Where the recorded message's MP3 is: Twilio's RecordingUrl + ".mp3", on TWILIO_API_BASE_URL when set
+    (the tests' fake). Only a recording of this account: the URL comes from a webhook and gets our auth."""
+    path = urlsplit(recording_url).path.removesuffix(".json").removesuffix(".mp3").removesuffix(".wav")
+    if not path.startswith(f"/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Recordings/RE"):
+        raise ValueError(f"Not a recording of this Twilio account: {recording_url!r}")
+    return (settings.TWILIO_API_BASE_URL or "https://api.twilio.com").rstrip("/") + path + ".mp3"
+
+
+def store_call_message(*, conversation_id, duration=None):
+    """Fetch the caller's recorded message from Twilio into the recordings storage, as the conversation's
+    CallRecording (audio/mpeg), so staff play it on the conversation like any call. A call that already has
+    Ava's recording keeps it, and the message stays at Twilio's URL (one recording per conversation).
+    Returns "stored", "kept" (nothing to do) or raises MessageFetchFailed for another try."""
+    detail = VoiceCallDetail.objects.filter(conversation_id=conversation_id).first()
+    if detail is None or not detail.recording_url or CallRecording.objects.filter(
+            conversation_id=conversation_id).exists():
+        return "kept"
+    try:
+        url = message_audio_url(detail.recording_url)
+    except ValueError:
+        log.warning("Conversation %s: its recorded message is not this account's; left at its URL", conversation_id)
+        return "kept"
+    try:
+        response = requests.get(url, auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+                                timeout=settings.TWILIO_TIMEOUT_SECONDS)
+    except requests.RequestException as error:
+        raise MessageFetchFailed(f"{url}: {error}") from error
+    if response.status_code != 200 or not response.content:
+        # Twilio answers 404 for a moment after the <Record> action while it finishes the file.
+        raise MessageFetchFailed(f"{url}: HTTP {response.status_code}")
+    now = timezone.now()
+    recording = CallRecording(conversation_id=conversation_id, state=CallRecording.State.COMPLETE,
+                              content_type="audio/mpeg", sample_rate=8000, channels=1,
+                              duration_ms=int(duration) * 1000 if str(duration or "").isdigit() else None,
+                              size_bytes=len(response.content), started_at=now, finished_at=now)
+    # Saved through the storage itself (as the call recorder does): the field's storage is fixed at import.
+    recording.file.name = recordings_storage().save(now.strftime(f"calls/%Y/%m/%d/{conversation_id}-message.mp3"),
+                                                    ContentFile(response.content))
+    try:
+        with transaction.atomic():
+            recording.save()
+    except IntegrityError:  # a recording appeared meanwhile (the task ran twice): that one stays
+        recordings_storage().delete(recording.file.name)
+        return "kept"
+    return "stored"

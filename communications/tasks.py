@@ -62,3 +62,25 @@ def remove_expired_recordings():
         log.info("Retention: removed %d recordings older than %d days", result["removed"],
                  settings.RECORDING_RETENTION_DAYS)
     return result
+
+
+# A recorded message Twilio will not hand over is retried for about half an hour, then left at its URL
+# (VoiceCallDetail.recording_url keeps it whatever happens).
+MESSAGE_FETCH_MAX_RETRIES = 8
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=MESSAGE_FETCH_MAX_RETRIES)
+def store_call_message(self, conversation_id, duration=None):
+    """Fetch a caller's recorded message from Twilio into the recordings storage (communications.calls)."""
+    from communications import calls
+
+    try:
+        return calls.store_call_message(conversation_id=conversation_id, duration=duration)
+    except calls.MessageFetchFailed as error:
+        retries = self.request.retries or 0
+        if retries >= MESSAGE_FETCH_MAX_RETRIES:
+            log.error("Gave up fetching the recorded message of conversation %s: %s", conversation_id, error)
+            return "failed"
+        log.warning("Fetching the recorded message of conversation %s failed (%s); trying again", conversation_id,
+                    error)
+        return self.retry(countdown=retry_wait(retries), throw=False)

@@ -741,3 +741,70 @@ async def test_a_resume_parameter_changed_in_flight_is_refused_like_a_bad_token(
     assert not stripped.messages("media") and len(twilio_number.sessions) == 1
     call = await db(detail)
     assert call.end_reason == "transferred" and call.conversation.is_active  # still waiting for the real stream
+
+
+def small_mp3(seconds=1):
+    """A real MP3 (a tone), as Twilio serves a recording."""
+    import io
+
+    import numpy
+    import soundfile
+
+    buffer = io.BytesIO()
+    tone = (numpy.sin(numpy.arange(8000 * seconds) * 0.2) * 0.3).astype("float32")
+    soundfile.write(buffer, tone, 8000, format="MP3")
+    return buffer.getvalue()
+
+
+def leave_a_message(client, rest, settings, *, recording_sid="RE" + "7" * 32):
+    """A call Ava cannot take (no OpenAI key): put through, nobody answers, the caller records a message."""
+    from xml.etree import ElementTree
+
+    def post(url, params):
+        signature = RequestValidator(TOKEN).compute_signature(url, params)
+        response = client.post(url.removeprefix(PUBLIC_URL), params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200
+        return ElementTree.fromstring(response.content)
+
+    settings.OPENAI_API_KEY = ""
+    post(PUBLIC_URL + "/webhooks/twilio/voice", {"CallSid": CALL_SID, "From": CALLER, "To": "+12125550100",
+                                                 "CallStatus": "ringing"})
+    record = post(PUBLIC_URL + "/webhooks/twilio/voice/dialed", {"CallSid": CALL_SID, "DialCallStatus": "no-answer"})
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{rest.account_sid}/Recordings/{recording_sid}"
+    post(record.find("Record").get("action"), {"CallSid": CALL_SID, "RecordingUrl": url, "RecordingDuration": "1"})
+    return url
+
+
+def test_a_recorded_message_is_fetched_from_twilio_and_staff_play_it_on_the_conversation(
+        spa, twilio_number, twilio_rest, settings, client, staff_user):
+    audio = small_mp3()
+    twilio_rest.recordings["RE" + "7" * 32] = audio
+    twilio_rest.recording_not_ready(2)  # Twilio is still finishing the file: the fetch tries again
+    url = leave_a_message(client, twilio_rest, settings)
+
+    call = detail()
+    assert call.recording_url == url and call.conversation.escalated
+    fetches = [path for method, path, _ in twilio_rest.requests if method == "GET"]
+    assert fetches == [f"/2010-04-01/Accounts/{twilio_rest.account_sid}/Recordings/{'RE' + '7' * 32}.mp3"] * 3
+
+    client.force_login(staff_user)
+    page = client.get(f"/dashboard/conversations/{call.conversation_id}/")
+    assert b"data-recording-player" in page.content and b"recorded message" in page.content
+    played = client.get(f"/dashboard/conversations/{call.conversation_id}/recording/")
+    assert played.status_code == 200 and played["Content-Type"] == "audio/mpeg", played.content
+    assert b"".join(played.streaming_content) == audio
+
+
+def test_a_recorded_message_twilio_never_hands_over_keeps_its_url(spa, twilio_number, twilio_rest, settings,
+                                                                   client, staff_user):
+    from communications.tasks import MESSAGE_FETCH_MAX_RETRIES
+
+    twilio_rest.recording_not_ready(100)
+    url = leave_a_message(client, twilio_rest, settings)
+
+    call = detail()
+    assert call.recording_url == url and call.conversation.escalated
+    assert len([1 for method, *_ in twilio_rest.requests if method == "GET"]) == MESSAGE_FETCH_MAX_RETRIES + 1
+    client.force_login(staff_user)
+    played = client.get(f"/dashboard/conversations/{call.conversation_id}/recording/")
+    assert played.status_code == 404

@@ -10,6 +10,8 @@ settings.TWILIO_API_BASE_URL at `fake.base_url`:
         ...
         twilio.sent          # [{"To": "+1…", "From": "+1…", "Body": "…", "StatusCallback": …, "sid": "SM…"}]
         twilio.call_updates  # live calls changed (POST …/Calls/{CallSid}.json): [{"sid": "CA…", "Twiml": "…"}]
+        twilio.recordings["RE…"] = mp3_bytes  # served at GET …/Recordings/RE….mp3 (basic auth, like Twilio)
+        twilio.recording_not_ready(2)          # the next 2 fetches of a recording answer 404 first
 
 A send with nothing scripted succeeds with status "queued", like Twilio's.
 """
@@ -34,6 +36,7 @@ class Failure:
 
 class FakeTwilio(LocalHTTPFake):
     name = "fake-twilio"
+    methods = ("POST", "GET")
 
     def __init__(self, *, account_sid="AC" + "0" * 32, auth_token="test-auth-token"):
         super().__init__()
@@ -42,6 +45,8 @@ class FakeTwilio(LocalHTTPFake):
         self.sent = []  # accepted messages, in order
         self.call_updates = []  # live calls changed: {"sid": CallSid, "Twiml": …} or {"sid", "Status": "completed"}
         self.requests = []  # every request: (method, path, form)
+        self.recordings = {}  # RecordingSid -> the MP3's bytes
+        self._not_ready = 0
         self._script = []
         self._lock = threading.Lock()
 
@@ -56,15 +61,24 @@ class FakeTwilio(LocalHTTPFake):
             self._script.append(Failure(status, code, message or f"Error {status}", headers or {}))
         return self
 
+    def recording_not_ready(self, times=1):
+        """The next `times` fetches of a recording answer 404, as Twilio does while it finishes the file."""
+        with self._lock:
+            self._not_ready += times
+        return self
+
     # --- serving ---------------------------------------------------------------------------
     def _handle(self, handler, method, body):
         form = {key: values[-1] for key, values in parse_qs(body.decode(), keep_blank_values=True).items()}
         path = handler.path.split("?", 1)[0]
         with self._lock:
-            self.requests.append(("POST", path, form))
+            self.requests.append((method, path, form))
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if handler.headers.get("Authorization") != expected:
             self._send(handler, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+            return
+        if method == "GET":
+            self._get_recording(handler, path)
             return
         calls = f"/2010-04-01/Accounts/{self.account_sid}/Calls/"
         if path.startswith(calls) and path.endswith(".json"):
@@ -114,6 +128,26 @@ class FakeTwilio(LocalHTTPFake):
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json", "subresource_uris": {},
             "date_created": "Mon, 02 Mar 2026 15:00:00 +0000", "date_updated": "Mon, 02 Mar 2026 15:00:00 +0000",
         })
+
+    def _get_recording(self, handler, path):
+        """GET …/Recordings/{RecordingSid}.mp3: the recording's audio."""
+        prefix = f"/2010-04-01/Accounts/{self.account_sid}/Recordings/"
+        sid = path[len(prefix):-len(".mp3")] if path.startswith(prefix) and path.endswith(".mp3") else ""
+        with self._lock:
+            not_ready, self._not_ready = self._not_ready > 0, max(0, self._not_ready - 1)
+            audio = self.recordings.get(sid)
+        if audio is None or not_ready:
+            self._send(handler, 404, {"code": 20404, "message": f"The requested resource {path} was not found",
+                                      "status": 404})
+            return
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "audio/mpeg")
+            handler.send_header("Content-Length", str(len(audio)))
+            handler.end_headers()
+            handler.wfile.write(audio)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     @staticmethod
     def _send(handler, status, body, headers=None):
