@@ -28,6 +28,7 @@ from receptionist.phone.vad import COMMIT, START, TurnDetector, TurnSettings
 log = logging.getLogger(__name__)
 APPEND_BYTES = 800  # 100 ms of mu-law: the caller's audio goes up in appends this size (fewer messages)
 MAX_JOINED_BYTES = 4000  # 500 ms of mu-law: the most of Ava's audio joined into one media message
+MARK_EVERY_MS = 100  # a mark follows Ava's audio once this much has been sent since the last (and at an item's end)
 LAST_WORDS_TIMEOUT = 15.0  # the most the end waits for Ava's last audio to play
 TRANSFER_SPEECH_WAIT = 15.0  # the most a transfer waits for Ava's "putting you through" to be heard
 FRONT_DESK_KEY = "0"
@@ -38,11 +39,11 @@ PRESSED_FOR_FRONT_DESK = ("The caller pressed 0 on their phone's keypad: they ar
 class PhoneOutbound(OrderedSender):
     """Messages toward Twilio, in order. `clear()` drops what is queued and overtakes it.
 
-    Ava's audio is queued as (chunk, mark): a `media` message and the `mark` after it. Chunks found queued
-    one after another go as one media message (up to MAX_JOINED_BYTES) followed by the last one's mark only,
-    since the relay's cost is per message (bench/README.md, "Phone calls") and Twilio plays in order: a mark's
-    echo proves everything before it was played (PhoneTransport.mark). A chunk that finds the queue empty
-    goes alone, at once.
+    Ava's audio is queued as (chunk, mark or None): a `media` message and the `mark` after it, if any. Chunks
+    found queued one after another go as one media message (up to MAX_JOINED_BYTES) followed by the last of
+    their marks only, since the relay's cost is per message (bench/README.md, "Phone calls") and Twilio plays
+    in order: a mark's echo proves everything before it was played (PhoneTransport.mark). A chunk that finds
+    the queue empty goes alone, at once.
     """
 
     failure = "Sending to Twilio failed"
@@ -57,8 +58,8 @@ class PhoneOutbound(OrderedSender):
         if not self._closed:
             self._put(json.dumps(message, separators=(",", ":")))
 
-    def media(self, chunk, mark):
-        """Ava's audio, then a mark named `mark` once it has played."""
+    def media(self, chunk, mark=None):
+        """Ava's audio (may be empty), then a mark named `mark`, if any, that Twilio echoes once it has played."""
         if not self._closed:
             self._put((chunk, mark))
 
@@ -74,9 +75,10 @@ class PhoneOutbound(OrderedSender):
         parts, mark = [item[0]], item[1]
         size = len(item[0])
         while queue and not isinstance(queue[0], str) and size + len(queue[0][0]) <= MAX_JOINED_BYTES:
-            chunk, mark = queue.popleft()
+            chunk, later_mark = queue.popleft()
             parts.append(chunk)
             size += len(chunk)
+            mark = later_mark or mark
         return b"".join(parts), mark
 
     async def _send(self, item):
@@ -84,10 +86,13 @@ class PhoneOutbound(OrderedSender):
             await self._send_text(item)
             return
         chunk, mark = item
-        await self._send_text('{"event":"media","streamSid":%s,"media":{"payload":"%s"}}'
-                              % (self._sid, base64.b64encode(chunk).decode()))
-        await self._send_text('{"event":"mark","streamSid":%s,"mark":{"name":%s}}' % (self._sid, json.dumps(mark)))
-        self.marks_sent += 1
+        if chunk:
+            await self._send_text('{"event":"media","streamSid":%s,"media":{"payload":"%s"}}'
+                                  % (self._sid, base64.b64encode(chunk).decode()))
+        if mark:
+            await self._send_text('{"event":"mark","streamSid":%s,"mark":{"name":%s}}'
+                                  % (self._sid, json.dumps(mark)))
+            self.marks_sent += 1
 
 
 class PhoneTransport:
@@ -102,6 +107,7 @@ class PhoneTransport:
         self._upgoing = bytearray()
         self.item_id = None  # the assistant item whose audio is being queued
         self.queued_ms = collections.Counter()  # per item: audio sent to Twilio so far
+        self.marked_ms = collections.Counter()  # per item: the end of its last mark
         self.played_ms = collections.Counter()  # per item: audio Twilio says was played (marks)
         self.pending = collections.OrderedDict()  # marks sent, not yet echoed: name -> (item, end ms)
         self.ignored = set()  # marks pending at a clear: their echoes prove nothing was played
@@ -169,6 +175,8 @@ class PhoneTransport:
         self.clears += 1
         self.ignored.update(self.pending)
         self.pending.clear()
+        if self.item_id is not None:  # what was not marked was cleared with the rest: nothing left to mark
+            self.marked_ms[self.item_id] = self.queued_ms[self.item_id]
 
     async def _to_bridge(self, method, *args):
         try:
@@ -190,19 +198,37 @@ class PhoneTransport:
         pass  # nothing to show on a phone
 
     def start_item(self, item_id):
+        self._mark_the_rest()
         self.item_id = item_id
 
     def audio(self, chunk):
         item = self.item_id
         self.queued_ms[item] += len(chunk) // self.audio_format.bytes_per_ms
-        name = f"{item}:{self.queued_ms[item]}"
-        self.pending[name] = (item, self.queued_ms[item])
-        self.outbound.media(chunk, name)
-        self.marks_sent += 1  # marks queued: one per chunk of Ava's audio (joined ones go as one)
+        # A mark every MARK_EVERY_MS of audio, not after every chunk: OpenAI's chunks can be 20 ms, and each mark
+        # is a message out and its echo one in. What was heard is known to within that (a word is longer).
+        # The item's first chunk has one, so the line counts as playing from Ava's first word (barge-in).
+        if not self.marked_ms[item] or self.queued_ms[item] - self.marked_ms[item] >= MARK_EVERY_MS:
+            self.outbound.media(chunk, self._mark(item))
+        else:
+            self.outbound.media(chunk)
         self.last_queued_at = time.monotonic()
 
+    def _mark(self, item):
+        """A mark at the end of the item's audio queued so far."""
+        end_ms = self.marked_ms[item] = self.queued_ms[item]
+        name = f"{item}:{end_ms}"
+        self.pending[name] = (item, end_ms)
+        self.marks_sent += 1  # marks queued (joined chunks send only the last)
+        return name
+
+    def _mark_the_rest(self):
+        """The audio queued since the last mark gets one, so its end is known to have played."""
+        item = self.item_id
+        if item is not None and self.queued_ms[item] > self.marked_ms[item]:
+            self.outbound.media(b"", self._mark(item))
+
     def item_done(self, item_id, audio_ms):
-        pass
+        self._mark_the_rest()
 
     def stop_playback(self):
         # OpenAI's own turn detection heard the caller (turn_detection server_vad / semantic_vad).
@@ -243,6 +269,7 @@ class PhoneTransport:
             await self.outbound.close(timeout=0)
             return
         # Hang up once Ava's last words have been heard (their last mark echoed), not before.
+        self._mark_the_rest()
         await self.wait_until_played()
         await self.outbound.close(timeout=1.0)
         try:
