@@ -225,6 +225,7 @@ def serve_floor(port, upstream_url):
         ignored = set()
         played = collections.Counter()
         queued = collections.Counter()
+        marked = collections.Counter()
         detector = TurnDetector(turn)
         gathered = bytearray()
         async with websockets.connect(upstream_url, additional_headers={"Authorization": f"Bearer {API_KEY}"},
@@ -237,10 +238,12 @@ def serve_floor(port, upstream_url):
                     if event["type"] == "response.output_audio.delta":
                         item, payload = event["item_id"], event["delta"]
                         queued[item] += len(payload) * 3 // 4 // 8
-                        name = f"{item}:{queued[item]}"
-                        pending[name] = (item, queued[item])
                         await line.send('{"event":"media","streamSid":"%s","media":{"payload":"%s"}}' % (sid, payload))
-                        await line.send('{"event":"mark","streamSid":"%s","mark":{"name":"%s"}}' % (sid, name))
+                        if not marked[item] or queued[item] - marked[item] >= 100:  # a mark per 100 ms, as the relay
+                            marked[item] = queued[item]
+                            name = f"{item}:{queued[item]}"
+                            pending[name] = (item, queued[item])
+                            await line.send('{"event":"mark","streamSid":"%s","mark":{"name":"%s"}}' % (sid, name))
 
             task = asyncio.ensure_future(down())
             try:
@@ -274,8 +277,11 @@ def serve_floor(port, upstream_url):
                         if name in ignored:
                             ignored.discard(name)
                         elif name in pending:
-                            item, end = pending.pop(name)
-                            played[item] = max(played[item], end)
+                            while pending:  # an echo proves the marks before it played too
+                                done, (item, end) = pending.popitem(last=False)
+                                played[item] = max(played[item], end)
+                                if done == name:
+                                    break
                     elif kind == "start":
                         sid = event["start"]["streamSid"]
                         await upstream.send(greeting)
@@ -417,17 +423,17 @@ class Line:
                 if kind == "media":
                     arrived = now_ns()
                     audio = base64.b64decode(event["media"]["payload"])
-                    if len(audio) >= 2 * STAMP_BYTES:
-                        sent, response, seq, _ = read_stamp(audio)
+                    response = self.last_response
+                    for offset in range(0, len(audio) - 2 * STAMP_BYTES + 1, FRAME):  # one chunk, or several joined
+                        sent, response, seq, _ = read_stamp(audio[offset:offset + 2 * STAMP_BYTES])
                         self.down.append((sent, arrived - sent))
                         self.down_seqs[response].append(seq)
                         self.last_response = max(self.last_response, response)
                         if self.state == "listening" and self.reply is None and response > self.reply_after:
                             self.reply, self.reply_played = response, 0
                             self.barge_after = int(self.rng.uniform(1.5, 3.0) * 8000)
-                    else:
-                        response = self.last_response
-                    self.queue.append(["a", len(audio), response])
+                    if audio:
+                        self.queue.append(["a", len(audio), response])
                 elif kind == "mark":
                     self.queue.append(["m", event["mark"]["name"], None])
                 elif kind == "clear":
@@ -517,7 +523,9 @@ async def run_one(server, calls, seconds, db_path, args, decisions):
                PHONE_MAX_CONCURRENT_CALLS="1000", PHONE_STREAM_TOKEN_MAX_AGE_SECONDS="3600")
     if server == "uvicorn":
         command = [str(ROOT / ".venv/bin/uvicorn"), "ava.asgi:application", "--host", "127.0.0.1", "--port",
-                   str(server_port), "--log-level", "warning", "--ws", "websockets", "--loop", "uvloop"]
+                   str(server_port), "--log-level", "warning", "--ws", args.uvicorn_ws, "--loop", "uvloop"]
+        if os.environ.get("BENCH_SERVER_COMMAND"):  # e.g. a profiling wrapper, or another application
+            command = os.environ["BENCH_SERVER_COMMAND"].format(port=server_port).split()
     else:
         command = [PYTHON, __file__, "--serve-floor", str(server_port),
                    f"ws://127.0.0.1:{upstream_port}/v1/realtime?model=gpt-realtime"]
@@ -723,6 +731,7 @@ if __name__ == "__main__":
         parser.add_argument("--seconds", type=float, default=20.0, help="length of the measuring window")
         parser.add_argument("--reply-pace", type=float, default=0.016,
                             help="seconds between the upstream's 20 ms chunks (0.016: 1.25 times real time)")
+        parser.add_argument("--uvicorn-ws", default="websockets", choices=["websockets", "websockets-sansio", "wsproto"])
         parser.add_argument("--no-recordings", action="store_true",
                             help="RECORDINGS_ENABLED=false: the relay's own cost, without the call recorder")
         arguments = parser.parse_args()

@@ -54,6 +54,7 @@ HEADER = struct.Struct("<qiixx")
 BYTES_PER_MS = 48
 APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"'
 UVICORN_WS = "websockets"  # --uvicorn-ws: uvicorn's websocket implementation
+UVICORN_OPTIONS = []  # --uvicorn-option: more of uvicorn's options, e.g. --ws-per-message-deflate=false
 RECORDINGS = True  # --no-recordings: the relay without the call recorder (issue 17), for its own cost
 
 
@@ -245,7 +246,8 @@ async def caller(index, url, frame_ms, window, streaming, results):
     sent = received = 0
     latencies = []
     frame_bytes = frame_ms * BYTES_PER_MS
-    async with websockets.connect(url, origin="http://127.0.0.1", max_size=None, compression=None) as ws:
+    # As a browser, the caller offers permessage-deflate (Chrome and Firefox always do); the server decides.
+    async with websockets.connect(url, origin="http://127.0.0.1", max_size=None, compression="deflate") as ws:
         await ws.send(json.dumps({"type": "start", "consent": True}))
         item = {"id": None, "bytes": 0}
         session = asyncio.Event()
@@ -372,7 +374,7 @@ async def run_one(server, calls, frame_ms, seconds, db_path):
     elif server == "uvicorn":
         args = [str(ROOT / ".venv/bin/uvicorn"), "ava.asgi:application", "--host", "127.0.0.1", "--port",
                 str(server_port), "--log-level", "warning", "--ws", UVICORN_WS, "--loop", "uvloop",
-                "--ws-max-size", "1048576"]
+                "--ws-max-size", "1048576", *UVICORN_OPTIONS]
         path = "/ws/voice/bench-{n:06d}"
     else:
         args = [PYTHON, __file__, "--serve-floor", str(server_port), f"ws://127.0.0.1:{upstream_port}/v1/realtime"]
@@ -517,7 +519,10 @@ if __name__ == "__main__":
         parser.add_argument("--no-recordings", action="store_true",
                             help="RECORDINGS_ENABLED=false: the relay's own cost, without the call recorder")
         parser.add_argument("--uvicorn-ws", default="websockets", choices=["websockets", "websockets-sansio", "wsproto"])
+        parser.add_argument("--uvicorn-option", action="append", default=[],
+                            help="passed to uvicorn as it is, e.g. --uvicorn-option=--ws-per-message-deflate=false")
         arguments = parser.parse_args()
         RECORDINGS = not arguments.no_recordings
         UVICORN_WS = arguments.uvicorn_ws
+        UVICORN_OPTIONS = arguments.uvicorn_option
         asyncio.run(main(arguments))
