@@ -29,7 +29,7 @@ document.addEventListener("seeked", (event) => window.__seeks.push(event.target.
 
 
 @pytest.fixture
-def recorded_call(tmp_path, settings):
+def recorded_call(tmp_path, settings, pinned_now):
     settings.STORAGES = {**settings.STORAGES, "recordings": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": tmp_path / "recordings", "base_url": None}}}
