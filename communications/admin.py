@@ -16,6 +16,7 @@ from communications.models import (
 )
 from communications.phones import normalise_phone
 from communications.services import CustomerConflict, customer_with_email
+from conventions.admin import ReadOnlyAdminMixin
 from conventions.audit import AuditedAdmin
 
 
@@ -123,7 +124,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallRecording)
-class CallRecordingAdmin(AuditedAdmin):
+class CallRecordingAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     """Recordings, read-only: the recorder writes them, retention and forgetting remove them. No upload."""
 
     list_display = ["started_at", "conversation", "state", "duration_ms", "size_bytes", "removed_at"]
@@ -143,12 +144,6 @@ class CallRecordingAdmin(AuditedAdmin):
         # Served by the staff view (ranges, audit), never by a storage URL.
         url = reverse("dashboard:conversation", args=[recording.conversation_id])
         return format_html('<a href="{}">On the conversation\'s page</a>', url)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         # Alone, never: retention and forgetting remove the audio and keep the row's figures. A recording

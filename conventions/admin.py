@@ -4,8 +4,21 @@ from conventions.access import is_owner
 from conventions.models import AuditEntry
 
 
+class ReadOnlyAdminMixin:
+    """Admin pages people only read: nobody adds, changes or deletes a row here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Owners read the log; nobody adds, changes or deletes an entry (the model refuses it too)."""
 
     list_display = ["at", "username", "action", "object_type", "object_id", "description", "ip_address"]
@@ -19,12 +32,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_owner(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,19 +1,11 @@
 from django.contrib import admin
 
+from conventions.admin import ReadOnlyAdminMixin
 from housekeeping.models import Heartbeat, PeriodicJob
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Written by the background processes; people only read it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PeriodicJob)

@@ -10,6 +10,7 @@ from django.forms.models import BaseInlineFormSet, modelformset_factory
 from django.urls import reverse
 from django.utils.html import format_html
 
+from conventions.admin import ReadOnlyAdminMixin
 from conventions.audit import AuditedAdmin
 from scheduling.calendars.boulevard import sync as boulevard_sync
 from scheduling.models import (
@@ -178,7 +179,7 @@ class FAQAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AuditedAdmin):
+class AppointmentAdmin(ReadOnlyAdminMixin, AuditedAdmin):
     """Read-only here. Booking, moving and cancelling go through scheduling.services on the dashboard,
     which send the confirmation and keep the calendar (Google, Boulevard) in step; a save here did neither."""
 
@@ -199,11 +200,3 @@ class AppointmentAdmin(AuditedAdmin):
         url = reverse("dashboard:appointment", args=[appointment.pk])
         return format_html('<a href="{}">Move or cancel on the dashboard</a>', url)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
